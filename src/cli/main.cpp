@@ -1,0 +1,83 @@
+// The `coremu` binary: command line -> machine -> parallel run.
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/options.h"
+#include "coremu/console.h"
+#include "coremu/runner.h"
+#include "machine/machine.h"
+
+namespace {
+
+// The bundled demo guest, built from tests/guest/demo at build time, lives
+// next to the binary in the build tree (guest/demo.elf).
+std::string demo_path() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::filesystem::path dir = ec ? std::filesystem::path(".") : exe.parent_path();
+  for (auto p : {dir / "guest" / "demo.elf", dir / ".." / "guest" / "demo.elf"})
+    if (std::filesystem::exists(p)) return p.string();
+  throw machine::ConfigError("the bundled demo guest (guest/demo.elf next to the coremu binary) is missing; "
+                             "build it with 'cmake --build build' or pass -kernel FILE");
+}
+
+int run(const std::vector<std::string>& args) {
+  cli::Options opts = cli::parse_options(args);
+  if (opts.help) {
+    fmt::print("{}", cli::help_text());
+    return 0;
+  }
+  if (opts.version) {
+    fmt::print("coremu version {}\n", COREMU_VERSION);
+    return 0;
+  }
+  if (opts.demo) {
+    opts.machine.kernel = demo_path();
+    opts.machine.bios = "none";
+    opts.machine.smp = 4;
+    fmt::print(stderr, "coremu: no arguments: running the bundled demo guest on {} harts ({})\n"
+               "coremu: see 'coremu --help' for options\n", opts.machine.smp, opts.machine.kernel);
+  }
+
+  coremu::HostClock clock;
+  coremu::Runner runner(clock);
+  machine::Machine m(opts.machine, runner, clock);
+  if (!opts.machine.dumpdtb.empty()) {
+    std::ofstream out(opts.machine.dumpdtb, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(m.fdt().data()), static_cast<std::streamsize>(m.fdt().size()));
+    if (!out) throw machine::ConfigError("cannot write device tree to '" + opts.machine.dumpdtb + "'");
+    return 0;
+  }
+  std::unique_ptr<coremu::FileBackend> serial;
+  if (opts.machine.serial != "none") {
+    serial = std::make_unique<coremu::FileBackend>(opts.machine.serial);
+    m.set_serial_backend(serial.get());
+  }
+  std::unique_ptr<coremu::StdinReader> input;
+  if (opts.machine.serial == "stdio") input = std::make_unique<coremu::StdinReader>(m, [&runner] { runner.stop(); });
+  int status = runner.run(m);
+  input.reset();
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    return run(args);
+  } catch (const machine::ConfigError& e) {
+    fmt::print(stderr, "coremu: {}\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "coremu: out of memory (is -m too large?)\n");
+    return 1;
+  }
+}

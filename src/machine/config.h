@@ -1,0 +1,45 @@
+// Machine configuration: what the command line (or a replay log) asks for.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace machine {
+
+// Thrown for bad outside input (options, files): the message is shown to
+// the user as is, and the process exits non-zero.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DriveConfig {
+  std::string id;
+  std::string file;
+  std::string format = "raw";
+  bool readonly = false;
+};
+
+struct VirtioBlkConfig {
+  std::string drive;  // DriveConfig::id
+  int slot = -1;      // virtio-mmio transport index (bus=virtio-mmio-bus.N), -1 = next free
+};
+
+struct MachineConfig {
+  unsigned smp = 1;
+  uint64_t ram_size = 128ull << 20;
+  std::string bios = "none";  // "none" or a firmware file (ELF or raw binary)
+  std::string kernel;         // ELF or raw image; empty = none
+  std::string initrd;
+  std::string append;
+  std::string dtb;            // use this device tree instead of generating one
+  std::string dumpdtb;        // write the generated device tree here and exit
+  std::string serial = "stdio";  // "stdio", "file:PATH", "none"
+  std::vector<DriveConfig> drives;
+  std::vector<VirtioBlkConfig> blk_devices;
+  bool no_reboot = false;
+};
+
+}  // namespace machine

@@ -1,0 +1,271 @@
+// The device tree of the virt board, generated from memmap.h and the
+// configuration with libfdt's sequential-write API. Node names, properties
+// and the order of the virtio transports follow QEMU 7.2's `-M virt`, so
+// guests written for it find the same devices (and name disks the same way).
+#include <libfdt.h>
+
+#include <algorithm>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "machine/loader.h"
+#include "machine/machine.h"
+#include "machine/plic.h"
+
+namespace machine {
+
+namespace {
+
+constexpr const char* kIsa = "rv64imafdc_zicsr_zifencei_zba_zbb_zbs_sstc";
+constexpr uint32_t kUartClockHz = 0x384000;
+constexpr uint64_t k2MiB = 2ull << 20, k3GiB = 3ull << 30;
+
+struct NoSpace {};
+
+// Thin RAII-free wrapper over the sequential-write calls: any libfdt error
+// other than running out of buffer is a bug here, not bad input.
+class Writer {
+ public:
+  explicit Writer(size_t cap) : buf_(cap) {
+    ok(fdt_create(buf_.data(), static_cast<int>(cap)));
+    ok(fdt_finish_reservemap(buf_.data()));
+  }
+  void begin(const std::string& name) { ok(fdt_begin_node(buf_.data(), name.c_str())); }
+  void end() { ok(fdt_end_node(buf_.data())); }
+  void u32(const char* name, uint32_t v) { ok(fdt_property_u32(buf_.data(), name, v)); }
+  void u64(const char* name, uint64_t v) { ok(fdt_property_u64(buf_.data(), name, v)); }
+  void cells(const char* name, const std::vector<uint32_t>& v) {
+    std::vector<fdt32_t> be;
+    for (uint32_t c : v) be.push_back(cpu_to_fdt32(c));
+    ok(fdt_property(buf_.data(), name, be.data(), static_cast<int>(be.size() * sizeof(fdt32_t))));
+  }
+  // reg = <base-hi base-lo size-hi size-lo> (#address-cells = #size-cells = 2).
+  void reg(uint64_t base, uint64_t size) {
+    cells("reg", {static_cast<uint32_t>(base >> 32), static_cast<uint32_t>(base), static_cast<uint32_t>(size >> 32),
+                  static_cast<uint32_t>(size)});
+  }
+  void str(const char* name, const std::string& s) { ok(fdt_property_string(buf_.data(), name, s.c_str())); }
+  void strs(const char* name, std::initializer_list<const char*> list) {
+    std::string all;
+    for (const char* s : list) {
+      all += s;
+      all.push_back('\0');
+    }
+    ok(fdt_property(buf_.data(), name, all.data(), static_cast<int>(all.size())));
+  }
+  void empty(const char* name) { ok(fdt_property(buf_.data(), name, nullptr, 0)); }
+  std::vector<uint8_t> finish() {
+    ok(fdt_finish(buf_.data()));
+    std::vector<uint8_t> out(buf_.size());
+    ok(fdt_open_into(buf_.data(), out.data(), static_cast<int>(out.size())));
+    ok(fdt_pack(out.data()));
+    out.resize(fdt_totalsize(out.data()));
+    return out;
+  }
+
+ private:
+  static void ok(int rc) {
+    if (rc == -FDT_ERR_NOSPACE) throw NoSpace{};
+    if (rc < 0) throw std::logic_error(std::string("device tree generation failed: ") + fdt_strerror(rc));
+  }
+  std::vector<uint8_t> buf_;
+};
+
+void write_tree(Writer& w, const FdtParams& p) {
+  // Phandles: PLIC 1, test device 2, then per hart its cpu and its intc.
+  constexpr uint32_t kPlicPh = 1, kTestPh = 2;
+  auto cpu_ph = [](unsigned h) { return 3 + 2 * h; };
+  auto intc_ph = [](unsigned h) { return 4 + 2 * h; };
+
+  w.begin("");
+  w.u32("#address-cells", 2);
+  w.u32("#size-cells", 2);
+  w.str("compatible", "riscv-virtio");
+  w.str("model", "riscv-virtio,qemu");
+
+  w.begin("chosen");
+  w.str("stdout-path", fmt::format("/soc/serial@{:x}", memmap::kUartBase));
+  if (!p.bootargs.empty()) w.str("bootargs", p.bootargs);
+  if (p.initrd_start) {
+    w.u64("linux,initrd-start", *p.initrd_start);
+    w.u64("linux,initrd-end", p.initrd_end);
+  }
+  w.end();
+
+  w.begin("poweroff");
+  w.u32("value", 0x5555);
+  w.u32("offset", 0);
+  w.u32("regmap", kTestPh);
+  w.str("compatible", "syscon-poweroff");
+  w.end();
+
+  w.begin("reboot");
+  w.u32("value", 0x7777);
+  w.u32("offset", 0);
+  w.u32("regmap", kTestPh);
+  w.str("compatible", "syscon-reboot");
+  w.end();
+
+  w.begin(fmt::format("memory@{:x}", p.ram_base));
+  w.str("device_type", "memory");
+  w.reg(p.ram_base, p.ram_size);
+  w.end();
+
+  w.begin("cpus");
+  w.u32("#address-cells", 1);
+  w.u32("#size-cells", 0);
+  w.u32("timebase-frequency", static_cast<uint32_t>(memmap::kTimebaseHz));
+  for (unsigned h = 0; h < p.num_harts; ++h) {
+    w.begin(fmt::format("cpu@{:x}", h));
+    w.u32("phandle", cpu_ph(h));
+    w.str("device_type", "cpu");
+    w.u32("reg", h);
+    w.str("status", "okay");
+    w.str("compatible", "riscv");
+    w.str("riscv,isa", kIsa);
+    w.str("mmu-type", "riscv,sv48");
+    w.begin("interrupt-controller");
+    w.u32("#interrupt-cells", 1);
+    w.empty("interrupt-controller");
+    w.str("compatible", "riscv,cpu-intc");
+    w.u32("phandle", intc_ph(h));
+    w.end();
+    w.end();
+  }
+  w.begin("cpu-map");
+  w.begin("cluster0");
+  for (unsigned h = 0; h < p.num_harts; ++h) {
+    w.begin(fmt::format("core{}", h));
+    w.u32("cpu", cpu_ph(h));
+    w.end();
+  }
+  w.end();
+  w.end();
+  w.end();  // cpus
+
+  w.begin("soc");
+  w.u32("#address-cells", 2);
+  w.u32("#size-cells", 2);
+  w.str("compatible", "simple-bus");
+  w.empty("ranges");
+
+  w.begin(fmt::format("serial@{:x}", memmap::kUartBase));
+  w.u32("interrupts", memmap::kUartIrq);
+  w.u32("interrupt-parent", kPlicPh);
+  w.u32("clock-frequency", kUartClockHz);
+  w.reg(memmap::kUartBase, memmap::kUartSize);
+  w.str("compatible", "ns16550a");
+  w.end();
+
+  w.begin(fmt::format("test@{:x}", memmap::kTestBase));
+  w.u32("phandle", kTestPh);
+  w.reg(memmap::kTestBase, memmap::kTestSize);
+  w.strs("compatible", {"sifive,test1", "sifive,test0", "syscon"});
+  w.end();
+
+  // Highest transport first, as QEMU lists them: Linux probes in this order,
+  // so the first disk (QEMU puts it on the highest free transport) is vda.
+  for (unsigned n = memmap::kVirtioCount; n-- > 0;) {
+    uint64_t base = memmap::kVirtioBase + n * memmap::kVirtioStride;
+    w.begin(fmt::format("virtio_mmio@{:x}", base));
+    w.u32("interrupts", memmap::kVirtioIrqBase + n);
+    w.u32("interrupt-parent", kPlicPh);
+    w.reg(base, memmap::kVirtioStride);
+    w.str("compatible", "virtio,mmio");
+    w.end();
+  }
+
+  std::vector<uint32_t> plic_ext, clint_ext;
+  for (unsigned h = 0; h < p.num_harts; ++h) {
+    plic_ext.insert(plic_ext.end(), {intc_ph(h), rv64::kMEI, intc_ph(h), rv64::kSEI});
+    clint_ext.insert(clint_ext.end(), {intc_ph(h), rv64::kMSI, intc_ph(h), rv64::kMTI});
+  }
+  w.begin(fmt::format("plic@{:x}", memmap::kPlicBase));
+  w.u32("phandle", kPlicPh);
+  w.u32("riscv,ndev", memmap::kPlicSources - 1);
+  w.reg(memmap::kPlicBase, p.plic_size);
+  w.cells("interrupts-extended", plic_ext);
+  w.empty("interrupt-controller");
+  w.strs("compatible", {"sifive,plic-1.0.0", "riscv,plic0"});
+  w.u32("#address-cells", 0);
+  w.u32("#interrupt-cells", 1);
+  w.end();
+
+  w.begin(fmt::format("clint@{:x}", memmap::kClintBase));
+  w.cells("interrupts-extended", clint_ext);
+  w.reg(memmap::kClintBase, memmap::kClintSize);
+  w.strs("compatible", {"sifive,clint0", "riscv,clint0"});
+  w.end();
+
+  w.end();  // soc
+  w.end();  // root
+}
+
+}  // namespace
+
+std::vector<uint8_t> make_fdt(const FdtParams& p) {
+  size_t cap = 8192 + size_t{1024} * p.num_harts + p.bootargs.size();
+  for (;;) {
+    try {
+      Writer w(cap);
+      write_tree(w, p);
+      return w.finish();
+    } catch (const NoSpace&) {
+      cap *= 2;
+    }
+  }
+}
+
+std::vector<uint8_t> patch_fdt(std::vector<uint8_t> blob, std::string_view path, const FdtParams& p) {
+  auto bad = [&](const std::string& why) { return ConfigError(fmt::format("device tree '{}': {}", path, why)); };
+  if (blob.size() < sizeof(fdt_header)) throw bad("file too small to be a flattened device tree");
+  int rc = fdt_check_header(blob.data());
+  if (rc != 0) throw bad(fmt::format("not a valid flattened device tree ({})", fdt_strerror(rc)));
+  if (fdt_totalsize(blob.data()) > blob.size()) throw bad("truncated (header's totalsize exceeds the file)");
+  if (p.bootargs.empty() && !p.initrd_start) return blob;
+
+  std::vector<uint8_t> out(fdt_totalsize(blob.data()) + 4096 + p.bootargs.size());
+  void* f = out.data();
+  rc = fdt_open_into(blob.data(), f, static_cast<int>(out.size()));
+  if (rc != 0) throw bad(fmt::format("cannot be opened ({})", fdt_strerror(rc)));
+  int chosen = fdt_path_offset(f, "/chosen");
+  if (chosen < 0) chosen = fdt_add_subnode(f, 0, "chosen");
+  if (chosen < 0) throw bad(fmt::format("cannot add /chosen ({})", fdt_strerror(chosen)));
+  if (!p.bootargs.empty()) rc = fdt_setprop_string(f, chosen, "bootargs", p.bootargs.c_str());
+  if (rc == 0 && p.initrd_start) {
+    rc = fdt_setprop_u64(f, chosen, "linux,initrd-start", *p.initrd_start);
+    if (rc == 0) rc = fdt_setprop_u64(f, chosen, "linux,initrd-end", p.initrd_end);
+  }
+  if (rc == 0) rc = fdt_pack(f);
+  if (rc != 0) throw bad(fmt::format("cannot update /chosen ({})", fdt_strerror(rc)));
+  out.resize(fdt_totalsize(f));
+  return out;
+}
+
+uint64_t fdt_load_addr(uint64_t ram_base, uint64_t ram_size, uint64_t fdt_size) {
+  uint64_t top = ram_base + ram_size;
+  if (ram_base < k3GiB) top = std::min(top, k3GiB);
+  if (top - ram_base < fdt_size) return ram_base;
+  return std::max(ram_base, (top - fdt_size) & ~(k2MiB - 1));
+}
+
+// ---- Machine's part ---------------------------------------------------------
+
+void Machine::build_fdt() {
+  FdtParams p;
+  p.num_harts = cfg_.smp;
+  p.ram_base = ram_.base();
+  p.ram_size = ram_.size();
+  p.plic_size = Plic::window_size(cfg_.smp);
+  p.bootargs = cfg_.append;
+  if (initrd_end_ > initrd_start_) {
+    p.initrd_start = initrd_start_;
+    p.initrd_end = initrd_end_;
+  }
+  fdt_ = user_dtb_.empty() ? make_fdt(p) : patch_fdt(user_dtb_, cfg_.dtb, p);
+}
+
+}  // namespace machine

@@ -1,0 +1,343 @@
+// The hart's execution loop, decoded-block cache, traps and interrupts.
+#include "rv64/hart.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
+
+#include "rv64/exec.h"
+
+namespace rv64 {
+
+namespace {
+constexpr uint32_t kAttnIrq = 1;   // re-evaluate pending interrupts
+constexpr uint32_t kAttnExit = 2;  // leave run()
+constexpr unsigned kMaxBlockInsns = 64;
+}  // namespace
+
+// A run of decoded instructions starting at physical address `pa`, never
+// crossing a page, ending at the first control transfer.
+struct Hart::Block {
+  uint64_t pa;
+  const std::atomic<uint32_t>* genp;  // generation of the code page (nullptr: ROM)
+  uint32_t gen;
+  uint32_t n;
+  Insn insns[1];  // n entries (allocated in place)
+};
+
+// Direct-mapped table from physical pc to block, blocks in a bump arena.
+// Flushing drops everything at once (fence.i, arena full).
+class Hart::BlockCache {
+ public:
+  static constexpr unsigned kBits = 12, kSize = 1u << kBits;
+  static constexpr size_t kChunk = 256 * 1024, kMaxBytes = 32u << 20;
+
+  BlockCache() : table_(new Block*[kSize]()) {}
+
+  Block* find(uint64_t pa) const {
+    Block* b = table_[index(pa)];
+    return (b && b->pa == pa) ? b : nullptr;
+  }
+  Block* alloc(uint64_t pa, unsigned n) {
+    size_t bytes = sizeof(Block) + (n - 1) * sizeof(Insn);
+    bytes = (bytes + 15) & ~size_t{15};
+    if (used_ + bytes > kChunk || chunks_.empty()) {
+      if ((chunks_.size() + 1) * kChunk > kMaxBytes) flush();
+      chunks_.push_back(std::unique_ptr<uint8_t[]>(new uint8_t[kChunk]));
+      used_ = 0;
+    }
+    Block* b = reinterpret_cast<Block*>(chunks_.back().get() + used_);
+    used_ += bytes;
+    b->pa = pa;
+    b->n = n;
+    table_[index(pa)] = b;
+    return b;
+  }
+  void flush() {
+    std::fill(table_.get(), table_.get() + kSize, nullptr);
+    chunks_.clear();
+    used_ = 0;
+  }
+
+ private:
+  static unsigned index(uint64_t pa) { return static_cast<unsigned>((pa >> 1) ^ (pa >> 13)) & (kSize - 1); }
+  std::unique_ptr<Block*[]> table_;
+  std::vector<std::unique_ptr<uint8_t[]>> chunks_;
+  size_t used_ = 0;
+};
+
+Hart::Hart(unsigned hartid, Bus& bus)
+    : hartid_(hartid), bus_(bus), ram_(bus.ram()), tlb_(new Tlb[3]), blocks_(new BlockCache) {
+  reset(0x1000);
+}
+
+Hart::~Hart() = default;
+
+void Hart::reset(uint64_t reset_pc) {
+  std::fill(std::begin(x), std::end(x), 0);
+  std::fill(std::begin(f), std::end(f), 0);
+  pc = reset_pc;
+  priv_ = kMachine;
+  mstatus_ = (2ull << 32) | (2ull << 34);  // UXL = SXL = 64
+  medeleg_ = mideleg_ = mie_ = mip_sw_ = 0;
+  mtvec_ = mscratch_ = mepc_ = mcause_ = mtval_ = 0;
+  stvec_ = sscratch_ = sepc_ = scause_ = stval_ = 0;
+  satp_ = mcounteren_ = scounteren_ = menvcfg_ = senvcfg_ = mcountinhibit_ = 0;
+  stimecmp_ = ~0ull;
+  sstc_pending_ = false;
+  cycle_offset_ = instret_offset_ = 0;
+  std::fill(std::begin(pmpcfg_), std::end(pmpcfg_), 0);
+  std::fill(std::begin(pmpaddr_), std::end(pmpaddr_), 0);
+  tselect_ = 0;
+  frm = fflags = 0;
+  resv_addr = ~0ull;
+  wfi_ = false;
+  icount_ = 0;
+  mip_hw_.store(0, std::memory_order_relaxed);
+  flush_tlb();
+  flush_code_cache();
+  update_contexts();
+  attention_.store(kAttnIrq, std::memory_order_relaxed);
+}
+
+// ---- interrupts ----------------------------------------------------------------
+
+void Hart::set_irq_line(Irq irq, bool level) {
+  uint64_t bit = 1ull << irq;
+  uint64_t old = level ? mip_hw_.fetch_or(bit, std::memory_order_acq_rel)
+                       : mip_hw_.fetch_and(~bit, std::memory_order_acq_rel);
+  if (((old & bit) != 0) != level) attention_.fetch_or(kAttnIrq, std::memory_order_release);
+}
+
+uint64_t Hart::mip() const {
+  uint64_t v = mip_hw_.load(std::memory_order_acquire) | mip_sw_;
+  if (menvcfg_ >> 63) v = (v & ~(1ull << kSTI)) | (sstc_pending_ ? 1ull << kSTI : 0);
+  return v;
+}
+
+uint64_t Hart::sstc_deadline() const { return (menvcfg_ >> 63) ? stimecmp_ : ~0ull; }
+
+void Hart::update_sstc(uint64_t now) {
+  bool p = (menvcfg_ >> 63) && now >= stimecmp_;
+  if (p != sstc_pending_) {
+    sstc_pending_ = p;
+    attention_.fetch_or(kAttnIrq, std::memory_order_relaxed);
+  }
+}
+
+bool Hart::check_interrupts() {
+  uint64_t pend = mip() & mie_;
+  if (!pend) return false;
+  uint64_t m_en = (priv_ < kMachine || (mstatus_ & mstatus::MIE)) ? pend & ~mideleg_ : 0;
+  uint64_t s_en = (priv_ < kSupervisor || (priv_ == kSupervisor && (mstatus_ & mstatus::SIE)))
+                      ? pend & mideleg_
+                      : 0;
+  uint64_t take = m_en ? m_en : s_en;
+  if (!take) return false;
+  static constexpr Irq kOrder[] = {kMEI, kMSI, kMTI, kSEI, kSSI, kSTI};
+  for (Irq i : kOrder) {
+    if (take & (1ull << i)) {
+      trap(kInterruptBit | i, 0);
+      return true;
+    }
+  }
+  return false;
+}
+
+// ---- traps -----------------------------------------------------------------------
+
+Flow Hart::trap(uint64_t cause, uint64_t tval) {
+  bool irq = (cause & kInterruptBit) != 0;
+  uint64_t code = cause & ~kInterruptBit;
+  bool deleg = priv_ <= kSupervisor && (((irq ? mideleg_ : medeleg_) >> code) & 1);
+  if (deleg) {
+    scause_ = cause;
+    sepc_ = pc;
+    stval_ = tval;
+    uint64_t s = mstatus_ & ~(mstatus::SPIE | mstatus::SIE | mstatus::SPP);
+    if (mstatus_ & mstatus::SIE) s |= mstatus::SPIE;
+    if (priv_ == kSupervisor) s |= mstatus::SPP;
+    mstatus_ = s;
+    pc = (stvec_ & ~3ull) + ((irq && (stvec_ & 1)) ? 4 * code : 0);
+    priv_ = kSupervisor;
+  } else {
+    mcause_ = cause;
+    mepc_ = pc;
+    mtval_ = tval;
+    uint64_t s = mstatus_ & ~(mstatus::MPIE | mstatus::MIE | mstatus::MPP);
+    if (mstatus_ & mstatus::MIE) s |= mstatus::MPIE;
+    s |= uint64_t{priv_} << 11;
+    mstatus_ = s;
+    pc = (mtvec_ & ~3ull) + ((irq && (mtvec_ & 1)) ? 4 * code : 0);
+    priv_ = kMachine;
+  }
+  update_contexts();
+  return kTrap;
+}
+
+Flow Hart::do_mret() {
+  if (priv_ < kMachine) return trap(kIllegalInsn, 0x30200073);
+  Priv to = static_cast<Priv>((mstatus_ >> 11) & 3);
+  uint64_t s = mstatus_ & ~(mstatus::MIE | mstatus::MPP);
+  if (mstatus_ & mstatus::MPIE) s |= mstatus::MIE;
+  s |= mstatus::MPIE;
+  if (to != kMachine) s &= ~mstatus::MPRV;
+  mstatus_ = s;
+  pc = mepc_;
+  priv_ = to;
+  update_contexts();
+  attention_.fetch_or(kAttnIrq, std::memory_order_relaxed);
+  return kJump;
+}
+
+Flow Hart::do_sret() {
+  if (priv_ < kSupervisor || (priv_ == kSupervisor && (mstatus_ & mstatus::TSR)))
+    return trap(kIllegalInsn, 0x10200073);
+  Priv to = (mstatus_ & mstatus::SPP) ? kSupervisor : kUser;
+  uint64_t s = mstatus_ & ~(mstatus::SIE | mstatus::SPP | mstatus::MPRV);
+  if (mstatus_ & mstatus::SPIE) s |= mstatus::SIE;
+  s |= mstatus::SPIE;
+  mstatus_ = s;
+  pc = sepc_;
+  priv_ = to;
+  update_contexts();
+  attention_.fetch_or(kAttnIrq, std::memory_order_relaxed);
+  return kJump;
+}
+
+Flow Hart::do_wfi(const Insn& in) {
+  if (priv_ == kUser || (priv_ == kSupervisor && (mstatus_ & mstatus::TW))) return illegal(in);
+  pc += in.len;
+  if (!wfi_wakeup_pending()) wfi_ = true;
+  return kJump;
+}
+
+void Hart::set_priv(Priv p) {
+  priv_ = p;
+  update_contexts();
+  attention_.fetch_or(kAttnIrq, std::memory_order_relaxed);
+}
+
+void Hart::flush_code_cache() { blocks_->flush(); }
+
+// ---- the execution loop -------------------------------------------------------------
+
+bool Hart::fetch_slow(uint64_t va, uint16_t& half) {
+  TlbEntry* e = &itlb_->e[2][(va >> kPageShift) & (kTlbSize - 1)];
+  if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != (va & ~(kPageSize - 1))) {
+    e = tlb_fill(va, Access::kExec, 2);
+    if (!e) return false;
+  }
+  if (e->tag & (kPageSize - 1)) {  // not directly executable memory
+    trap(kInsnAccessFault, va);
+    return false;
+  }
+  half = host_load<uint16_t>(reinterpret_cast<const uint8_t*>(va + e->host_addend));
+  return true;
+}
+
+Hart::Block* Hart::lookup_block() {
+  TlbEntry* e = &itlb_->e[2][(pc >> kPageShift) & (kTlbSize - 1)];
+  if (RV_UNLIKELY(e->tag != (pc & ~(kPageSize - 1)))) {
+    if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != (pc & ~(kPageSize - 1))) {
+      e = tlb_fill(pc, Access::kExec, 2);
+      if (!e) return nullptr;
+    }
+    if (e->tag & (kPageSize - 1)) {
+      trap(kInsnAccessFault, pc);
+      return nullptr;
+    }
+  }
+  uint64_t pa = pc + e->phys_addend;
+  Block* b = blocks_->find(pa);
+  if (RV_LIKELY(b != nullptr) && (!b->genp || b->genp->load(std::memory_order_acquire) == b->gen))
+    return b;
+  return build_block(pa);
+}
+
+Hart::Block* Hart::build_block(uint64_t pa) {
+  TlbEntry* e = &itlb_->e[2][(pc >> kPageShift) & (kTlbSize - 1)];
+  const uint8_t* host = reinterpret_cast<const uint8_t*>(pc + e->host_addend);
+  const std::atomic<uint32_t>* genp = nullptr;
+  uint32_t gen = 0;
+  if (ram_.contains(pa)) {
+    if (ram_.mark_code(pa)) {
+      // Stores to this page must now bump its generation: drop our write
+      // TLB entries so they are refilled with the code flag.
+      for (auto& t : tlb_[0].e[1]) t.tag = kTlbInvalid;
+      for (auto& t : tlb_[1].e[1]) t.tag = kTlbInvalid;
+      for (auto& t : tlb_[2].e[1]) t.tag = kTlbInvalid;
+    }
+    genp = &ram_.generation(pa);
+    gen = genp->load(std::memory_order_acquire);
+  }
+  Insn tmp[kMaxBlockInsns];
+  unsigned n = 0;
+  uint64_t off = pc & (kPageSize - 1);
+  while (n < kMaxBlockInsns) {
+    if (off + 2 > kPageSize) break;
+    uint32_t raw = host_load<uint16_t>(host + (off - (pc & (kPageSize - 1))));
+    if ((raw & 3) == 3) {
+      if (off + 4 > kPageSize) {
+        if (n > 0) break;
+        // The only instruction of this block straddles two pages.
+        uint16_t hi;
+        if (!fetch_slow(pc + 2, hi)) return nullptr;
+        raw |= uint32_t{hi} << 16;
+        tmp[n++] = decode(raw);
+        break;
+      }
+      raw |= uint32_t{host_load<uint16_t>(host + (off + 2 - (pc & (kPageSize - 1))))} << 16;
+    }
+    Insn in = decode(raw);
+    tmp[n++] = in;
+    off += in.len;
+    if (in.op == Op::kIllegal) break;
+    Fmt f = op_info(in.op).fmt;
+    if (f == Fmt::B || f == Fmt::J || f == Fmt::JALR) break;
+    switch (in.op) {
+      case Op::ecall: case Op::ebreak: case Op::mret: case Op::sret: case Op::wfi:
+      case Op::fence_i: case Op::sfence_vma:
+        goto done;
+      default:
+        break;
+    }
+  }
+done:
+  Block* b = blocks_->alloc(pa, n);
+  b->genp = genp;
+  b->gen = gen;
+  std::copy(tmp, tmp + n, b->insns);
+  return b;
+}
+
+Exit Hart::run(uint64_t max_insns) {
+  const uint64_t target = icount_ + max_insns;
+  while (icount_ < target) {
+    if (RV_UNLIKELY(attention_.load(std::memory_order_relaxed) != 0)) {
+      uint32_t a = attention_.exchange(0, std::memory_order_acquire);
+      if (a & kAttnIrq) check_interrupts();
+      if (a & kAttnExit) return Exit::kAttention;
+    }
+    Block* b = lookup_block();
+    if (RV_UNLIKELY(b == nullptr)) continue;  // fetch fault: pc is at the handler
+    uint64_t left = target - icount_;
+    const Insn* i = b->insns;
+    cur_insns_ = i;
+    const Insn* end = i + (b->n < left ? b->n : left);
+    Flow fl = kNext;
+    for (; i != end; ++i) {
+      fl = i->fn(*this, *i);
+      if (RV_UNLIKELY(fl != kNext)) break;
+      pc += i->len;
+    }
+    icount_ += static_cast<uint64_t>(i - b->insns) + (fl == kJump ? 1 : 0);
+    if (RV_UNLIKELY(wfi_)) {
+      wfi_ = false;
+      return Exit::kWfi;
+    }
+  }
+  return Exit::kBudget;
+}
+
+}  // namespace rv64

@@ -1,0 +1,256 @@
+// One RV64GC hart: the sequential emulator.
+//
+// A Hart executes instructions from decoded blocks, translates addresses
+// through its own software TLB and keeps an exact instruction count. It has
+// no threads and no locks: the only state other agents touch is `mip_hw_`
+// (interrupt lines raised by devices) and `attention_` (a request to leave
+// the execution loop), both atomics, through the thread-safe methods marked
+// below. Everything else belongs to whoever is running the hart.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "rv64/bus.h"
+#include "rv64/insn.h"
+
+#if defined(__GNUC__)
+#define RV_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RV_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define RV_LIKELY(x) (x)
+#define RV_UNLIKELY(x) (x)
+#endif
+
+namespace rv64 {
+
+enum Priv : uint8_t { kUser = 0, kSupervisor = 1, kMachine = 3 };
+
+// Exception causes (mcause without the interrupt bit).
+enum Cause : uint64_t {
+  kInsnMisaligned = 0, kInsnAccessFault = 1, kIllegalInsn = 2, kBreakpoint = 3,
+  kLoadMisaligned = 4, kLoadAccessFault = 5, kStoreMisaligned = 6, kStoreAccessFault = 7,
+  kEcallU = 8, kEcallS = 9, kEcallM = 11,
+  kInsnPageFault = 12, kLoadPageFault = 13, kStorePageFault = 15,
+};
+// Interrupt numbers (bit positions in mip/mie).
+enum Irq : unsigned { kSSI = 1, kMSI = 3, kSTI = 5, kMTI = 7, kSEI = 9, kMEI = 11 };
+inline constexpr uint64_t kInterruptBit = 1ull << 63;
+
+// mstatus fields.
+namespace mstatus {
+inline constexpr uint64_t SIE = 1ull << 1, MIE = 1ull << 3, SPIE = 1ull << 5, UBE = 1ull << 6,
+                          MPIE = 1ull << 7, SPP = 1ull << 8, MPP = 3ull << 11, FS = 3ull << 13,
+                          XS = 3ull << 15, MPRV = 1ull << 17, SUM = 1ull << 18, MXR = 1ull << 19,
+                          TVM = 1ull << 20, TW = 1ull << 21, TSR = 1ull << 22, UXL = 3ull << 32,
+                          SXL = 3ull << 34, SD = 1ull << 63;
+}
+
+// Why Hart::run returned.
+enum class Exit : uint8_t {
+  kBudget,     // executed the requested number of instructions
+  kWfi,        // executed WFI with no interrupt pending: sleep until one is
+  kAttention,  // someone called request_attention() (pause, device event...)
+  kEbreakHalt, // reserved for the debugger
+};
+
+// Kinds of memory access, for translation and faults.
+enum class Access : uint8_t { kRead = 0, kWrite = 1, kExec = 2 };
+
+class Hart {
+ public:
+  Hart(unsigned hartid, Bus& bus);
+  ~Hart();
+  Hart(const Hart&) = delete;
+  Hart& operator=(const Hart&) = delete;
+
+  // Puts the hart in its reset state (M-mode, pc = `pc`) and clears caches.
+  void reset(uint64_t pc);
+
+  // Executes at most `max_insns` instructions. Exact: icount() grows by the
+  // number retired, never by more than max_insns. Returns early on WFI or
+  // when attention was requested (checked at block boundaries).
+  Exit run(uint64_t max_insns);
+
+  // ---- thread-safe: may be called from any thread ----
+  // Raises or lowers a hardware interrupt line (MSIP, MTIP, MEIP, SEIP).
+  void set_irq_line(Irq irq, bool level);
+  // Makes run() return kAttention at its next block boundary.
+  void request_attention() { attention_.fetch_or(2, std::memory_order_release); }
+
+  // ---- queries ----
+  unsigned hartid() const { return hartid_; }
+  uint64_t icount() const { return icount_; }
+  Priv priv() const { return priv_; }
+  // True if an interrupt is pending and enabled in mie (WFI wake-up rule,
+  // which ignores the global enables).
+  bool wfi_wakeup_pending() const { return (mip() & mie_) != 0; }
+  uint64_t mip() const;
+  // The stimecmp deadline if Sstc is enabled and armed, else UINT64_MAX.
+  uint64_t sstc_deadline() const;
+  // Re-evaluates STIP from stimecmp against `now` (Sstc).
+  void update_sstc(uint64_t now);
+
+  // ---- register access for the debugger and loaders ----
+  uint64_t x[33] = {};  // x[32] is the sink for writes to x0
+  uint64_t f[32] = {};
+  uint64_t pc = 0;
+  // Reads/writes a CSR by number as M-mode would, without side effects on
+  // the instruction stream. Returns false if the CSR does not exist.
+  bool csr_read(unsigned num, uint64_t& value);
+  bool csr_write(unsigned num, uint64_t value);
+  void set_priv(Priv p);
+
+  // Translates a virtual address as this hart would now for `acc`, without
+  // side effects (no A/D updates, no faults). nullopt if it would fault.
+  std::optional<uint64_t> translate_debug(uint64_t va, Access acc);
+
+  // Drops every decoded block (fence.i, or a debugger writing code).
+  void flush_code_cache();
+  // Drops every TLB entry (satp write, sfence.vma, mode bits changing).
+  void flush_tlb();
+
+  // ---- used by instruction handlers (exec_*.cpp) ----
+  // Redirects to the trap handler; returns kTrap for the handler to return.
+  Flow trap(uint64_t cause, uint64_t tval);
+  Flow illegal(const Insn& in) { return trap(kIllegalInsn, in.len == 2 ? (in.raw & 0xffff) : in.raw); }
+
+  template <class T>
+  bool load(uint64_t va, T& out);
+  template <class T>
+  bool store(uint64_t va, T value);
+  // Host pointer for an atomic access of `size` bytes at va (RAM only);
+  // raises the right fault and returns nullptr otherwise.
+  uint8_t* amo_ptr(uint64_t va, unsigned size);
+
+  // Executes a Zicsr access (op 0 = write, 1 = set bits, 2 = clear bits)
+  // with the privilege rules of the current mode. Returns false if the
+  // access is illegal (the caller raises the exception).
+  bool csr_op(const Insn& in, unsigned csr, uint64_t wval, int op, uint64_t& old);
+  // The exact instruction count at instruction `in` of the running block.
+  uint64_t icount_at(const Insn& in) const { return icount_ + static_cast<uint64_t>(&in - cur_insns_); }
+  Flow do_mret();
+  Flow do_sret();
+  Flow do_wfi(const Insn& in);
+  Flow do_sfence_vma(const Insn& in);
+  uint64_t read_time() { return bus_.mtime(); }
+
+  // FP state.
+  bool fp_enabled() const { return (mstatus_ & mstatus::FS) != 0; }
+  void fp_dirty() { mstatus_ |= mstatus::FS | mstatus::SD; }
+  uint8_t frm = 0;
+  uint8_t fflags = 0;
+
+  // LR/SC reservation.
+  uint64_t resv_addr = ~0ull;
+  uint64_t resv_value = 0;
+  unsigned resv_size = 0;
+
+ private:
+  struct TlbEntry {
+    uint64_t tag;         // virtual page | flag bits (any flag forces the slow path)
+    intptr_t host_addend; // host address = va + host_addend
+    uint64_t phys_addend; // physical address = va + phys_addend
+  };
+  static constexpr unsigned kTlbBits = 9, kTlbSize = 1u << kTlbBits;
+  static constexpr uint64_t kTlbInvalid = 1ull << 11;
+  struct Tlb {
+    TlbEntry e[3][kTlbSize];  // indexed by Access
+  };
+  static constexpr unsigned kCtxU = 0, kCtxS = 1, kCtxM = 2;
+
+  struct Block;
+  class BlockCache;
+
+  Block* lookup_block();
+  Block* build_block(uint64_t pa);
+  bool fetch_slow(uint64_t va, uint16_t& half);
+  bool check_interrupts();
+  void update_contexts();
+
+  template <class T>
+  bool load_slow(uint64_t va, T& out);
+  template <class T>
+  bool store_slow(uint64_t va, T value);
+  // Walks the page table (or identity-maps) and fills the TLB entry for va.
+  // On a fault raises the trap and returns nullptr.
+  TlbEntry* tlb_fill(uint64_t va, Access acc, unsigned size);
+  // Page walk proper; returns the physical address or nullopt.
+  std::optional<uint64_t> walk(uint64_t va, Access acc, unsigned ctx, bool update_ad,
+                               uint64_t* page_size);
+  bool access_phys(uint64_t pa, unsigned size, uint64_t& v, bool write);
+
+  unsigned hartid_;
+  Bus& bus_;
+  Ram& ram_;
+  Priv priv_ = kMachine;
+  uint64_t icount_ = 0;
+
+  std::atomic<uint32_t> attention_{0};
+  std::atomic<uint64_t> mip_hw_{0};
+  bool wfi_ = false;
+
+  // CSR state.
+  uint64_t mstatus_ = 0, medeleg_ = 0, mideleg_ = 0, mie_ = 0, mip_sw_ = 0;
+  uint64_t mtvec_ = 0, mscratch_ = 0, mepc_ = 0, mcause_ = 0, mtval_ = 0;
+  uint64_t stvec_ = 0, sscratch_ = 0, sepc_ = 0, scause_ = 0, stval_ = 0;
+  uint64_t satp_ = 0, mcounteren_ = 0, scounteren_ = 0, menvcfg_ = 0, senvcfg_ = 0;
+  uint64_t mcountinhibit_ = 0, stimecmp_ = ~0ull, mseccfg_ = 0;
+  int64_t cycle_offset_ = 0, instret_offset_ = 0;
+  bool sstc_pending_ = false;
+  uint64_t pmpcfg_[2] = {}, pmpaddr_[16] = {};
+  uint64_t tselect_ = 0;
+
+  // Translation contexts: which TLB serves instruction fetch and data.
+  std::unique_ptr<Tlb[]> tlb_;  // kCtxU, kCtxS, kCtxM
+  Tlb* itlb_ = nullptr;
+  Tlb* dtlb_ = nullptr;
+  unsigned dctx_ = kCtxM;
+  bool tlb_has_superpages_ = false;
+  const Insn* cur_insns_ = nullptr;  // first instruction of the running block
+
+  bool read_csr(unsigned num, uint64_t& v, bool checked, const Insn* in);
+  bool write_csr(unsigned num, uint64_t v, bool checked);
+
+  std::unique_ptr<BlockCache> blocks_;
+
+  friend struct HartTestAccess;
+};
+
+// ---- fast paths --------------------------------------------------------------
+
+template <class T>
+inline T host_load(const uint8_t* p) {
+  return __atomic_load_n(reinterpret_cast<const T*>(p), __ATOMIC_RELAXED);
+}
+template <class T>
+inline void host_store(uint8_t* p, T v) {
+  __atomic_store_n(reinterpret_cast<T*>(p), v, __ATOMIC_RELAXED);
+}
+
+template <class T>
+inline bool Hart::load(uint64_t va, T& out) {
+  const TlbEntry& e = dtlb_->e[0][(va >> kPageShift) & (kTlbSize - 1)];
+  if (RV_LIKELY((va & (~(kPageSize - 1) | (sizeof(T) - 1))) == e.tag)) {
+    out = host_load<T>(reinterpret_cast<const uint8_t*>(va + e.host_addend));
+    return true;
+  }
+  return load_slow(va, out);
+}
+
+template <class T>
+inline bool Hart::store(uint64_t va, T value) {
+  const TlbEntry& e = dtlb_->e[1][(va >> kPageShift) & (kTlbSize - 1)];
+  if (RV_LIKELY((va & (~(kPageSize - 1) | (sizeof(T) - 1))) == e.tag)) {
+    host_store<T>(reinterpret_cast<uint8_t*>(va + e.host_addend), value);
+    return true;
+  }
+  return store_slow(va, value);
+}
+
+}  // namespace rv64

@@ -1,0 +1,245 @@
+// Address translation (Sv39/Sv48), the software TLB and the memory slow paths.
+#include <atomic>
+
+#include "rv64/hart.h"
+
+namespace rv64 {
+
+namespace {
+constexpr uint64_t kFlagMmio = 1ull << 10;  // page is not host memory: use the Bus
+constexpr uint64_t kFlagCode = 1ull << 9;   // write entry for a page holding decoded code
+
+namespace pte {
+constexpr uint64_t V = 1, R = 2, W = 4, X = 8, U = 16, G = 32, A = 64, D = 128;
+}
+
+Cause fault_for(Access acc) {
+  return acc == Access::kExec ? kInsnPageFault : acc == Access::kRead ? kLoadPageFault : kStorePageFault;
+}
+Cause access_fault_for(Access acc) {
+  return acc == Access::kExec ? kInsnAccessFault
+                              : acc == Access::kRead ? kLoadAccessFault : kStoreAccessFault;
+}
+}  // namespace
+
+void Hart::flush_tlb() {
+  for (unsigned c = 0; c < 3; ++c)
+    for (auto& kind : tlb_[c].e)
+      for (auto& e : kind) e.tag = kTlbInvalid;
+  tlb_has_superpages_ = false;
+}
+
+void Hart::update_contexts() {
+  auto ctx = [](Priv p) { return p == kMachine ? kCtxM : p == kSupervisor ? kCtxS : kCtxU; };
+  itlb_ = &tlb_[ctx(priv_)];
+  Priv dp = priv_;
+  if (priv_ == kMachine && (mstatus_ & mstatus::MPRV)) dp = static_cast<Priv>((mstatus_ >> 11) & 3);
+  dctx_ = ctx(dp);
+  dtlb_ = &tlb_[dctx_];
+}
+
+// Result: physical address, or a fault (page fault or, for a page-table
+// access outside RAM, an access fault) encoded in `cause`.
+struct WalkResult {
+  bool ok;
+  uint64_t pa;
+  Cause cause;
+  int level = 0;  // 0 for a 4 KiB page, >0 for a superpage
+};
+
+static WalkResult do_walk(Ram& ram, uint64_t satp, uint64_t mstatus, uint64_t va, Access acc,
+                          Priv eff, bool update_ad) {
+  unsigned mode = static_cast<unsigned>(satp >> 60);
+  if (eff == kMachine || mode == 0) return {true, va, kLoadPageFault};
+  unsigned levels = mode == 9 ? 4 : 3;
+  unsigned vabits = 12 + 9 * levels;
+  // The upper bits must be copies of the top translated bit.
+  int64_t sv = static_cast<int64_t>(va << (64 - vabits)) >> (64 - vabits);
+  if (static_cast<uint64_t>(sv) != va) return {false, 0, fault_for(acc)};
+
+  uint64_t table = (satp & ((1ull << 44) - 1)) << 12;
+  for (int level = static_cast<int>(levels) - 1; level >= 0; --level) {
+    uint64_t pte_pa = table + ((va >> (12 + 9 * level)) & 511) * 8;
+    if (!ram.contains(pte_pa, 8)) return {false, 0, access_fault_for(acc)};
+    auto* p = reinterpret_cast<uint64_t*>(ram.ptr(pte_pa));
+    std::atomic_ref<uint64_t> ref(*p);
+    uint64_t e = ref.load(std::memory_order_acquire);
+  retry:
+    if (!(e & pte::V) || (!(e & pte::R) && (e & pte::W))) return {false, 0, fault_for(acc)};
+    if (e >> 54) return {false, 0, fault_for(acc)};  // reserved / Svpbmt / Svnapot bits
+    if (!(e & (pte::R | pte::X))) {                     // pointer to the next level
+      if (e & (pte::D | pte::A | pte::U)) return {false, 0, fault_for(acc)};
+      table = ((e >> 10) & ((1ull << 44) - 1)) << 12;
+      continue;
+    }
+    // Leaf: permissions.
+    if (e & pte::U) {
+      if (eff == kSupervisor && (acc == Access::kExec || !(mstatus & mstatus::SUM)))
+        return {false, 0, fault_for(acc)};
+    } else if (eff == kUser) {
+      return {false, 0, fault_for(acc)};
+    }
+    bool allowed = acc == Access::kExec    ? (e & pte::X) != 0
+                   : acc == Access::kWrite ? (e & pte::W) != 0
+                                           : ((e & pte::R) || ((mstatus & mstatus::MXR) && (e & pte::X)));
+    if (!allowed) return {false, 0, fault_for(acc)};
+    uint64_t ppn = (e >> 10) & ((1ull << 44) - 1);
+    if (level > 0 && (ppn & ((1ull << (9 * level)) - 1))) return {false, 0, fault_for(acc)};
+    // Hardware A/D update, atomically with respect to other harts.
+    uint64_t want = e | pte::A | (acc == Access::kWrite ? pte::D : 0);
+    if (update_ad && want != e) {
+      if (!ref.compare_exchange_strong(e, want, std::memory_order_acq_rel)) goto retry;
+      ram.note_write(pte_pa, 8);
+    }
+    uint64_t off_mask = (1ull << (12 + 9 * level)) - 1;
+    return {true, ((ppn << 12) & ~off_mask) | (va & off_mask), kLoadPageFault, level};
+  }
+  return {false, 0, fault_for(acc)};
+}
+
+std::optional<uint64_t> Hart::walk(uint64_t va, Access acc, unsigned ctx, bool update_ad,
+                                   uint64_t* page_size) {
+  Priv eff = ctx == kCtxM ? kMachine : ctx == kCtxS ? kSupervisor : kUser;
+  WalkResult r = do_walk(ram_, satp_, mstatus_, va, acc, eff, update_ad);
+  if (page_size) *page_size = kPageSize;
+  if (!r.ok) return std::nullopt;
+  return r.pa;
+}
+
+std::optional<uint64_t> Hart::translate_debug(uint64_t va, Access acc) {
+  unsigned ctx = acc == Access::kExec ? static_cast<unsigned>(itlb_ - tlb_.get()) : dctx_;
+  return walk(va, acc, ctx, false, nullptr);
+}
+
+Hart::TlbEntry* Hart::tlb_fill(uint64_t va, Access acc, unsigned size) {
+  unsigned ctx = acc == Access::kExec ? static_cast<unsigned>(itlb_ - tlb_.get()) : dctx_;
+  Priv eff = ctx == kCtxM ? kMachine : ctx == kCtxS ? kSupervisor : kUser;
+  WalkResult r = do_walk(ram_, satp_, mstatus_, va, acc, eff, true);
+  if (!r.ok) {
+    trap(r.cause, va);
+    return nullptr;
+  }
+  uint64_t vpage = va & ~(kPageSize - 1), ppage = r.pa & ~(kPageSize - 1);
+  if (r.level > 0) tlb_has_superpages_ = true;
+  TlbEntry& e = tlb_[ctx].e[static_cast<unsigned>(acc)][(va >> kPageShift) & (kTlbSize - 1)];
+  uint8_t* host = bus_.direct_page(ppage, acc == Access::kWrite);
+  e.tag = vpage | (host ? 0 : kFlagMmio);
+  if (host && acc == Access::kWrite && ram_.contains(ppage) && ram_.is_code(ppage)) e.tag |= kFlagCode;
+  e.host_addend = host ? reinterpret_cast<intptr_t>(host) - static_cast<intptr_t>(vpage) : 0;
+  e.phys_addend = ppage - vpage;
+  return &e;
+}
+
+// Physical access for the slow paths.
+bool Hart::access_phys(uint64_t pa, unsigned size, uint64_t& v, bool write) {
+  return write ? bus_.store(pa, size, v) : bus_.load(pa, size, v);
+}
+
+template <class T>
+bool Hart::load_slow(uint64_t va, T& out) {
+  if (va & (sizeof(T) - 1)) {
+    // Misaligned: assemble from bytes (each may fault on its own page).
+    uint64_t v = 0;
+    for (unsigned i = 0; i < sizeof(T); ++i) {
+      uint8_t b;
+      if (!load_slow<uint8_t>(va + i, b)) return false;
+      v |= uint64_t{b} << (8 * i);
+    }
+    out = static_cast<T>(v);
+    return true;
+  }
+  TlbEntry* e = &dtlb_->e[0][(va >> kPageShift) & (kTlbSize - 1)];
+  if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != (va & ~(kPageSize - 1))) {
+    e = tlb_fill(va, Access::kRead, sizeof(T));
+    if (!e) return false;
+  }
+  if (!(e->tag & kFlagMmio)) {
+    out = host_load<T>(reinterpret_cast<const uint8_t*>(va + e->host_addend));
+    return true;
+  }
+  uint64_t v;
+  if (!bus_.load(va + e->phys_addend, sizeof(T), v)) {
+    trap(kLoadAccessFault, va);
+    return false;
+  }
+  out = static_cast<T>(v);
+  return true;
+}
+
+template <class T>
+bool Hart::store_slow(uint64_t va, T value) {
+  if (va & (sizeof(T) - 1)) {
+    // Misaligned: check every byte is writable first, then write them.
+    for (unsigned i = 0; i < sizeof(T); ++i) {
+      TlbEntry* e = &dtlb_->e[1][((va + i) >> kPageShift) & (kTlbSize - 1)];
+      if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != ((va + i) & ~(kPageSize - 1)))
+        if (!tlb_fill(va + i, Access::kWrite, 1)) return false;
+    }
+    for (unsigned i = 0; i < sizeof(T); ++i)
+      if (!store_slow<uint8_t>(va + i, static_cast<uint8_t>(uint64_t{value} >> (8 * i)))) return false;
+    return true;
+  }
+  TlbEntry* e = &dtlb_->e[1][(va >> kPageShift) & (kTlbSize - 1)];
+  if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != (va & ~(kPageSize - 1))) {
+    e = tlb_fill(va, Access::kWrite, sizeof(T));
+    if (!e) return false;
+  }
+  uint64_t pa = va + e->phys_addend;
+  if (!(e->tag & kFlagMmio)) {
+    host_store<T>(reinterpret_cast<uint8_t*>(va + e->host_addend), value);
+    if (e->tag & kFlagCode) ram_.note_write(pa, sizeof(T));
+    return true;
+  }
+  if (!bus_.store(pa, sizeof(T), uint64_t{value})) {
+    trap(kStoreAccessFault, va);
+    return false;
+  }
+  return true;
+}
+
+template bool Hart::load_slow<uint8_t>(uint64_t, uint8_t&);
+template bool Hart::load_slow<uint16_t>(uint64_t, uint16_t&);
+template bool Hart::load_slow<uint32_t>(uint64_t, uint32_t&);
+template bool Hart::load_slow<uint64_t>(uint64_t, uint64_t&);
+template bool Hart::store_slow<uint8_t>(uint64_t, uint8_t);
+template bool Hart::store_slow<uint16_t>(uint64_t, uint16_t);
+template bool Hart::store_slow<uint32_t>(uint64_t, uint32_t);
+template bool Hart::store_slow<uint64_t>(uint64_t, uint64_t);
+
+uint8_t* Hart::amo_ptr(uint64_t va, unsigned size) {
+  if (va & (size - 1)) {
+    trap(kStoreMisaligned, va);
+    return nullptr;
+  }
+  TlbEntry* e = &dtlb_->e[1][(va >> kPageShift) & (kTlbSize - 1)];
+  if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != (va & ~(kPageSize - 1))) {
+    e = tlb_fill(va, Access::kWrite, size);
+    if (!e) return nullptr;
+  }
+  if (e->tag & kFlagMmio) {
+    trap(kStoreAccessFault, va);
+    return nullptr;
+  }
+  if (e->tag & kFlagCode) ram_.note_write(va + e->phys_addend, size);
+  return reinterpret_cast<uint8_t*>(va + e->host_addend);
+}
+
+Flow Hart::do_sfence_vma(const Insn& in) {
+  if (priv_ == kUser || (priv_ == kSupervisor && (mstatus_ & mstatus::TVM))) return illegal(in);
+  if (in.rs1 != 0 && !tlb_has_superpages_) {
+    uint64_t va = x[in.rs1];
+    unsigned idx = (va >> kPageShift) & (kTlbSize - 1);
+    for (unsigned c = kCtxU; c <= kCtxS; ++c)
+      for (auto& kind : tlb_[c].e) kind[idx].tag = kTlbInvalid;
+  } else {
+    // A superpage is cached as many 4 KiB entries: drop them all.
+    for (unsigned c = kCtxU; c <= kCtxS; ++c)
+      for (auto& kind : tlb_[c].e)
+        for (auto& e : kind) e.tag = kTlbInvalid;
+    tlb_has_superpages_ = false;
+  }
+  pc += in.len;
+  return kJump;
+}
+
+}  // namespace rv64

@@ -1,0 +1,212 @@
+/* Runtime support for the guest test programs (see guest.h). */
+#include "guest.h"
+
+volatile uint64_t guest_fdt;
+volatile uint32_t guest_harts_arrived;
+volatile uint64_t guest_last_vector_slot[GUEST_MAX_HARTS];
+uint64_t guest_mode_sp[GUEST_MAX_HARTS];
+static spinlock_t print_spinlock;
+
+void guest_mode_resume(void);
+
+__attribute__((noreturn)) void guest_exit(unsigned code) {
+  uint32_t v = code == 0 ? 0x5555u : ((code & 0xffffu) << 16) | 0x3333u;
+  __asm__ volatile("fence rw, rw" ::: "memory");
+  MMIO32(FINISHER_BASE) = v;
+  park();
+}
+
+__attribute__((noreturn)) void park(void) {
+  for (;;) __asm__ volatile("wfi" ::: "memory");
+}
+
+void uart_putc(char c) {
+  /* Wait for THR empty (LSR bit 5), but never forever. */
+  for (unsigned i = 0; i < 1000000 && !(MMIO8(UART_BASE + 5) & 0x20); i++) {
+  }
+  MMIO8(UART_BASE) = (uint8_t)c;
+}
+
+void uart_puts(const char *s) {
+  while (*s) {
+    if (*s == '\n') uart_putc('\r');
+    uart_putc(*s++);
+  }
+}
+
+void uart_puthex(uint64_t v) {
+  uart_puts("0x");
+  for (int i = 60; i >= 0; i -= 4) uart_putc("0123456789abcdef"[(v >> i) & 15]);
+}
+
+void uart_putdec(uint64_t v) {
+  char buf[24];
+  int n = 0;
+  do {
+    buf[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n) uart_putc(buf[--n]);
+}
+
+void print_lock(void) {
+  for (unsigned i = 0; i < 10000000; i++) {
+    if (__atomic_exchange_n(&print_spinlock.locked, 1, __ATOMIC_ACQUIRE) == 0) return;
+    cpu_pause();
+  }
+}
+
+void print_unlock(void) { __atomic_store_n(&print_spinlock.locked, 0, __ATOMIC_RELEASE); }
+
+static void fail_header(unsigned code, int line) {
+  uart_puts("FAIL check ");
+  uart_putdec(code);
+  uart_puts(" (line ");
+  uart_putdec((uint64_t)line);
+  uart_puts("): ");
+}
+
+__attribute__((noreturn)) void check_failed(unsigned code, const char *expr, int line) {
+  if (code == 0 || code > 240) code = 252;
+  print_lock();
+  fail_header(code, line);
+  uart_puts(expr);
+  uart_puts("\n");
+  print_unlock();
+  guest_exit(code);
+}
+
+__attribute__((noreturn)) void check_eq_failed(unsigned code, const char *expr, uint64_t got,
+                                               uint64_t want, int line) {
+  if (code == 0 || code > 240) code = 252;
+  print_lock();
+  fail_header(code, line);
+  uart_puts(expr);
+  uart_puts(": got ");
+  uart_puthex(got);
+  uart_puts(", want ");
+  uart_puthex(want);
+  uart_puts("\n");
+  print_unlock();
+  guest_exit(code);
+}
+
+void delay_ticks(uint64_t ticks) {
+  uint64_t end = mtime() + ticks;
+  while (mtime() < end) cpu_pause();
+}
+
+void spin_lock(spinlock_t *l) {
+  uint32_t old;
+  for (;;) {
+    __asm__ volatile("amoswap.w.aq %0, %1, (%2)" : "=r"(old) : "r"(1u), "r"(&l->locked) : "memory");
+    if (old == 0) return;
+    while (l->locked) cpu_pause();
+  }
+}
+
+void spin_unlock(spinlock_t *l) {
+  __asm__ volatile("amoswap.w.rl zero, zero, (%0)" ::"r"(&l->locked) : "memory");
+}
+
+void barrier_wait(barrier_t *b, unsigned n) {
+  uint32_t gen = __atomic_load_n(&b->generation, __ATOMIC_ACQUIRE);
+  if (__atomic_fetch_add(&b->count, 1, __ATOMIC_ACQ_REL) == n - 1) {
+    __atomic_store_n(&b->count, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&b->generation, gen + 1, __ATOMIC_RELEASE);
+  } else {
+    while (__atomic_load_n(&b->generation, __ATOMIC_ACQUIRE) == gen) cpu_pause();
+  }
+}
+
+unsigned guest_smp_init(void) {
+  unsigned n = fdt_count_harts((const void *)(uintptr_t)guest_fdt);
+  if (n == 0) {
+    /* No device tree: count arrivals until they stop changing for 50 ms. */
+    uint32_t seen = guest_harts_arrived;
+    uint64_t since = mtime();
+    while (mtime() - since < TIMEBASE_HZ / 20) {
+      uint32_t now = guest_harts_arrived;
+      if (now != seen) {
+        seen = now;
+        since = mtime();
+      }
+      cpu_pause();
+    }
+    n = seen;
+  }
+  if (n > GUEST_MAX_HARTS) n = GUEST_MAX_HARTS;
+  uint64_t start = mtime();
+  while (__atomic_load_n(&guest_harts_arrived, __ATOMIC_ACQUIRE) < n) {
+    if (mtime() - start > 2 * TIMEBASE_HZ) {
+      print_lock();
+      uart_puts("FAIL: only ");
+      uart_putdec(guest_harts_arrived);
+      uart_puts(" of ");
+      uart_putdec(n);
+      uart_puts(" harts started\n");
+      print_unlock();
+      guest_exit(253);
+    }
+    cpu_pause();
+  }
+  return n;
+}
+
+__attribute__((weak)) int handle_m_trap(struct trap_frame *f) {
+  (void)f;
+  return 0;
+}
+
+__attribute__((weak)) int handle_s_trap(struct trap_frame *f) {
+  (void)f;
+  return 0;
+}
+
+static __attribute__((noreturn)) void unexpected_trap(const char *mode, struct trap_frame *f,
+                                                      unsigned code) {
+  print_lock();
+  uart_puts("FAIL: unexpected ");
+  uart_puts(mode);
+  uart_puts(" trap: cause ");
+  uart_puthex(f->cause);
+  uart_puts(" epc ");
+  uart_puthex(f->epc);
+  uart_puts(" tval ");
+  uart_puthex(f->tval);
+  uart_puts("\n");
+  print_unlock();
+  guest_exit(code);
+}
+
+void guest_m_trap(struct trap_frame *f) {
+  uint64_t c = f->cause;
+  if ((c == CAUSE_ECALL_U || c == CAUSE_ECALL_S || c == CAUSE_ECALL_M) &&
+      f->x[17] == GUEST_ECALL_EXIT) {
+    /* guest_enter_mode's function returned: go back to M-mode. */
+    f->epc = (uint64_t)(uintptr_t)guest_mode_resume;
+    f->status = (f->status & ~MSTATUS_MPP) | MSTATUS_MPP_M;
+    return;
+  }
+  if (handle_m_trap(f)) return;
+  unexpected_trap("M-mode", f, 255);
+}
+
+void guest_s_trap(struct trap_frame *f) {
+  if (f->cause == CAUSE_ECALL_U && f->x[17] == GUEST_ECALL_EXIT) {
+    /* A delegated exit ecall from U: pass it on to M-mode (never returns). */
+    register uint64_t a0 __asm__("a0") = f->x[10];
+    register uint64_t a7 __asm__("a7") = GUEST_ECALL_EXIT;
+    __asm__ volatile("ecall" : "+r"(a0) : "r"(a7) : "memory");
+    park();
+  }
+  if (handle_s_trap(f)) return;
+  unexpected_trap("S-mode", f, 254);
+}
+
+__attribute__((noreturn)) void guest_start(unsigned hartid) {
+  csr_write(mtvec, (uint64_t)(uintptr_t)m_trap_vector);
+  int r = main(hartid);
+  if (hartid == 0 || r != 0) guest_exit((unsigned)r);
+  park();
+}

@@ -1,0 +1,325 @@
+// Unit tests of the one-hart emulator on a minimal fake bus: execution,
+// exact instruction counts, traps and delegation, CSR rules, interrupts,
+// Sv39/Sv48 translation with A/D updates, atomics, self-modifying code.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "rv64/hart.h"
+#include "rv64/insn.h"
+
+using namespace rv64;
+
+namespace {
+
+constexpr uint64_t kBase = 0x80000000;
+
+class FakeBus : public Bus {
+ public:
+  FakeBus() : ram_(kBase, 4 << 20) {}
+  Ram& ram() override { return ram_; }
+  uint8_t* direct_page(uint64_t pa, bool) override {
+    if (!ram_.contains(pa)) return nullptr;
+    return ram_.ptr(pa & ~(kPageSize - 1));
+  }
+  bool load(uint64_t pa, unsigned size, uint64_t& v) override {
+    if (ram_.contains(pa, size)) {
+      v = 0;
+      std::memcpy(&v, ram_.ptr(pa), size);
+      return true;
+    }
+    if (pa >= 0x10000000 && pa < 0x10001000) {
+      v = mmio[pa];
+      return true;
+    }
+    return false;
+  }
+  bool store(uint64_t pa, unsigned size, uint64_t v) override {
+    if (ram_.contains(pa, size)) {
+      std::memcpy(ram_.ptr(pa), &v, size);
+      return true;
+    }
+    if (pa >= 0x10000000 && pa < 0x10001000) {
+      mmio[pa] = v;
+      return true;
+    }
+    return false;
+  }
+  uint64_t mtime() override { return time; }
+  Ram ram_;
+  std::map<uint64_t, uint64_t> mmio;
+  uint64_t time = 0;
+};
+
+// Instruction encoders.
+uint32_t R(uint32_t f7, uint32_t rs2, uint32_t rs1, uint32_t f3, uint32_t rd, uint32_t op) {
+  return f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op;
+}
+uint32_t I(int32_t imm, uint32_t rs1, uint32_t f3, uint32_t rd, uint32_t op) {
+  return (static_cast<uint32_t>(imm) & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op;
+}
+uint32_t S(int32_t imm, uint32_t rs2, uint32_t rs1, uint32_t f3, uint32_t op) {
+  uint32_t u = static_cast<uint32_t>(imm);
+  return ((u >> 5) & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (u & 0x1f) << 7 | op;
+}
+uint32_t B(int32_t imm, uint32_t rs2, uint32_t rs1, uint32_t f3) {
+  uint32_t u = static_cast<uint32_t>(imm);
+  return ((u >> 12) & 1) << 31 | ((u >> 5) & 0x3f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 |
+         ((u >> 1) & 0xf) << 8 | ((u >> 11) & 1) << 7 | 0x63;
+}
+uint32_t addi(uint32_t rd, uint32_t rs1, int32_t imm) { return I(imm, rs1, 0, rd, 0x13); }
+uint32_t lui(uint32_t rd, uint32_t imm20) { return imm20 << 12 | rd << 7 | 0x37; }
+uint32_t ld(uint32_t rd, uint32_t rs1, int32_t imm) { return I(imm, rs1, 3, rd, 0x03); }
+uint32_t lw(uint32_t rd, uint32_t rs1, int32_t imm) { return I(imm, rs1, 2, rd, 0x03); }
+uint32_t sd(uint32_t rs2, uint32_t rs1, int32_t imm) { return S(imm, rs2, rs1, 3, 0x23); }
+uint32_t csrrw(uint32_t rd, uint32_t csr, uint32_t rs1) { return I(static_cast<int32_t>(csr), rs1, 1, rd, 0x73); }
+uint32_t csrrs(uint32_t rd, uint32_t csr, uint32_t rs1) { return I(static_cast<int32_t>(csr), rs1, 2, rd, 0x73); }
+constexpr uint32_t kEcall = 0x00000073, kMret = 0x30200073, kSret = 0x10200073, kWfi = 0x10500073;
+
+struct HartTest : ::testing::Test {
+  FakeBus bus;
+  Hart h{0, bus};
+  void put(uint64_t addr, const std::vector<uint32_t>& words) {
+    for (size_t i = 0; i < words.size(); ++i) std::memcpy(bus.ram_.ptr(addr + 4 * i), &words[i], 4);
+    bus.ram_.note_write(addr, 4 * words.size());
+  }
+  void put16(uint64_t addr, const std::vector<uint16_t>& halves) {
+    for (size_t i = 0; i < halves.size(); ++i) std::memcpy(bus.ram_.ptr(addr + 2 * i), &halves[i], 2);
+  }
+  uint64_t csr(unsigned n) {
+    uint64_t v = 0;
+    EXPECT_TRUE(h.csr_read(n, v));
+    return v;
+  }
+  void SetUp() override { h.reset(kBase); }
+};
+
+TEST_F(HartTest, ArithmeticAndExactCount) {
+  put(kBase, {addi(1, 0, 5), addi(2, 0, -3), R(0, 2, 1, 0, 3, 0x33) /*add x3*/, R(0x20, 2, 1, 0, 4, 0x33) /*sub*/,
+              addi(0, 1, 7) /*write to x0*/});
+  EXPECT_EQ(h.run(3), Exit::kBudget);
+  EXPECT_EQ(h.icount(), 3u);
+  EXPECT_EQ(h.x[3], 2u);
+  EXPECT_EQ(h.pc, kBase + 12);
+  h.run(2);
+  EXPECT_EQ(h.x[4], 8u);
+  EXPECT_EQ(h.x[0], 0u);
+  EXPECT_EQ(h.icount(), 5u);
+}
+
+TEST_F(HartTest, BranchLoopCountsEveryInstruction) {
+  // x1 = 10; loop: x1 -= 1; bne x1, x0, loop
+  put(kBase, {addi(1, 0, 10), addi(1, 1, -1), B(-4, 0, 1, 1), addi(2, 0, 1)});
+  h.run(1 + 2 * 10 + 1);
+  EXPECT_EQ(h.x[1], 0u);
+  EXPECT_EQ(h.x[2], 1u);
+  EXPECT_EQ(h.icount(), 22u);
+}
+
+TEST_F(HartTest, DivisionEdgeCases) {
+  // x1 = INT64_MIN (1 << 63), x2 = -1, x3 = 0
+  put(kBase, {addi(1, 0, 1), I(63, 1, 1, 1, 0x13) /*slli*/, addi(2, 0, -1),
+              R(1, 2, 1, 4, 4, 0x33) /*div x4 = x1/x2*/, R(1, 2, 1, 6, 5, 0x33) /*rem*/,
+              R(1, 0, 1, 4, 6, 0x33) /*div by zero*/, R(1, 0, 1, 7, 7, 0x33) /*remu by zero*/,
+              R(1, 0, 2, 5, 8, 0x3b) /*divuw by zero*/});
+  h.run(8);
+  EXPECT_EQ(h.x[4], 1ull << 63);
+  EXPECT_EQ(h.x[5], 0u);
+  EXPECT_EQ(h.x[6], ~0ull);
+  EXPECT_EQ(h.x[7], 1ull << 63);
+  EXPECT_EQ(h.x[8], ~0ull);
+}
+
+TEST_F(HartTest, LoadsStoresAndMisaligned) {
+  put(kBase, {addi(2, 0, -2), sd(2, 1, 0), lw(3, 1, 0), I(0, 1, 6, 4, 0x03) /*lwu*/,
+              ld(5, 1, 3) /*misaligned*/});
+  h.x[1] = kBase + 0x1000;
+  h.run(5);
+  EXPECT_EQ(h.x[3], ~1ull);
+  EXPECT_EQ(h.x[4], 0xfffffffeull);
+  EXPECT_EQ(h.x[5], 0x000000ffffffffffull);
+}
+
+TEST_F(HartTest, IllegalInstructionTrapsWithTval) {
+  put(kBase, {csrrw(0, 0x305, 1), 0xffffffff});
+  put(kBase + 0x100, {kWfi});
+  h.x[1] = kBase + 0x100;
+  EXPECT_EQ(h.run(3), Exit::kWfi);
+  EXPECT_EQ(h.pc, kBase + 0x104);
+  EXPECT_EQ(csr(0x342), 2u);
+  EXPECT_EQ(csr(0x343), 0xffffffffu);
+  EXPECT_EQ(csr(0x341), kBase + 4);
+  EXPECT_EQ(h.icount(), 2u);  // csrrw and wfi: the illegal instruction did not retire
+}
+
+TEST_F(HartTest, AccessFaultAndEcallCauses) {
+  put(kBase, {csrrw(0, 0x305, 1), ld(2, 0, 0x100), kEcall});
+  put(kBase + 0x100, {kWfi});
+  h.x[1] = kBase + 0x100;
+  EXPECT_EQ(h.run(3), Exit::kWfi);
+  EXPECT_EQ(csr(0x342), 5u);
+  EXPECT_EQ(csr(0x343), 0x100u);
+  EXPECT_EQ(csr(0x341), kBase + 4);
+  h.pc = kBase + 8;
+  EXPECT_EQ(h.run(3), Exit::kWfi);
+  EXPECT_EQ(csr(0x342), 11u);
+  EXPECT_EQ(csr(0x341), kBase + 8);
+}
+
+TEST_F(HartTest, DelegatedTrapFromUserToSupervisor) {
+  // M: medeleg = 1<<8 (ecall from U), stvec, mepc = user code, MPP = U, mret
+  put(kBase, {csrrw(0, 0x302, 1), csrrw(0, 0x105, 2), csrrw(0, 0x341, 3), kMret});
+  put(kBase + 0x200, {kEcall});
+  put(kBase + 0x300, {kWfi});
+  h.x[1] = 1 << 8;
+  h.x[2] = kBase + 0x300;
+  h.x[3] = kBase + 0x200;
+  EXPECT_EQ(h.run(6), Exit::kWfi);
+  EXPECT_EQ(h.priv(), kSupervisor);
+  EXPECT_EQ(h.pc, kBase + 0x304);
+  EXPECT_EQ(csr(0x142), 8u);
+  EXPECT_EQ(csr(0x141), kBase + 0x200);
+  EXPECT_EQ(csr(0x100) & mstatus::SPP, 0u);
+}
+
+TEST_F(HartTest, CsrPrivilegeRules) {
+  h.set_priv(kSupervisor);
+  h.csr_write(0x105, kBase + 0x400);  // stvec
+  h.csr_write(0x305, kBase + 0x500);  // mtvec
+  put(kBase, {csrrs(1, 0x300, 0)});   // read mstatus from S: illegal
+  put(kBase + 0x500, {kWfi});
+  put(kBase + 0x600, {csrrw(0, 0xf14, 1)});
+  EXPECT_EQ(h.run(1), Exit::kWfi);
+  EXPECT_EQ(h.priv(), kMachine);
+  EXPECT_EQ(csr(0x342), 2u);
+  // Writing a read-only CSR is illegal even in M-mode.
+  h.pc = kBase + 0x600;
+  EXPECT_EQ(h.run(1), Exit::kWfi);
+  EXPECT_EQ(csr(0x342), 2u);
+  EXPECT_EQ(csr(0x343), csrrw(0, 0xf14, 1));
+  // Counters in U-mode need mcounteren and scounteren.
+  EXPECT_EQ(csr(0xf14), 0u);
+}
+
+TEST_F(HartTest, InterruptPriorityAndEnables) {
+  h.csr_write(0x305, kBase + 0x100);
+  h.csr_write(0x304, (1 << kMTI) | (1 << kMSI));
+  put(kBase, {addi(1, 0, 1), addi(1, 0, 2)});
+  put(kBase + 0x100, {kWfi});
+  h.set_irq_line(kMTI, true);
+  h.set_irq_line(kMSI, true);
+  h.run(1);  // MIE = 0 in M-mode: not taken
+  EXPECT_EQ(h.pc, kBase + 4);
+  h.csr_write(0x300, mstatus::MIE);
+  h.run(1);
+  EXPECT_EQ(csr(0x342), kInterruptBit | kMSI);  // MSI beats MTI
+  EXPECT_EQ(csr(0x341), kBase + 4);
+}
+
+TEST_F(HartTest, WfiReturnsAndWakes) {
+  put(kBase, {kWfi, addi(1, 0, 1)});
+  EXPECT_EQ(h.run(10), Exit::kWfi);
+  EXPECT_EQ(h.pc, kBase + 4);
+  EXPECT_FALSE(h.wfi_wakeup_pending());
+  h.csr_write(0x304, 1 << kMSI);
+  h.set_irq_line(kMSI, true);
+  EXPECT_TRUE(h.wfi_wakeup_pending());
+}
+
+// Builds a 3-level Sv39 table: root at 0x80100000; maps va 0x4000_0000_0 region.
+TEST_F(HartTest, Sv39TranslationADBitsAndFaults) {
+  const uint64_t root = kBase + 0x100000, l1 = kBase + 0x101000, l0 = kBase + 0x102000;
+  auto pte = [](uint64_t pa, uint64_t flags) { return ((pa >> 12) << 10) | flags; };
+  auto set = [&](uint64_t a, uint64_t v) { std::memcpy(bus.ram_.ptr(a), &v, 8); };
+  // Identity gigapage for the code at 0x80000000 (VPN2 = 2), RWX, A set.
+  set(root + 2 * 8, pte(kBase, 0x1 | 0x2 | 0x4 | 0x8 | 0x40));
+  // va 0x1000 -> pa 0x80200000, R W (no A/D yet), via l1/l0.
+  set(root + 0 * 8, pte(l1, 0x1));
+  set(l1 + 0 * 8, pte(l0, 0x1));
+  set(l0 + 1 * 8, pte(kBase + 0x200000, 0x1 | 0x2 | 0x4));
+  // va 0x2000 -> read-only
+  set(l0 + 2 * 8, pte(kBase + 0x201000, 0x1 | 0x2 | 0x40));
+  uint64_t satp = (8ull << 60) | (root >> 12);
+  h.csr_write(0x180, satp);
+  h.csr_write(0x305, kBase + 0x800);
+  h.csr_write(0x105, kBase + 0x900);
+  h.set_priv(kSupervisor);
+  uint64_t val = 0x1122334455667788;
+  std::memcpy(bus.ram_.ptr(kBase + 0x200008), &val, 8);
+  put(kBase, {lui(1, 1), ld(2, 1, 8), sd(2, 1, 16), lui(3, 2), sd(2, 3, 0)});
+  put(kBase + 0x800, {kWfi});
+  h.run(4);
+  EXPECT_EQ(h.x[2], val);
+  uint64_t leaf;
+  std::memcpy(&leaf, bus.ram_.ptr(l0 + 8), 8);
+  EXPECT_EQ(leaf & 0xc0, 0xc0u);  // A and D set by the store
+  uint64_t stored;
+  std::memcpy(&stored, bus.ram_.ptr(kBase + 0x200010), 8);
+  EXPECT_EQ(stored, val);
+  EXPECT_EQ(h.run(2), Exit::kWfi);  // the store to a read-only page faults
+  EXPECT_EQ(csr(0x342), 15u);
+  EXPECT_EQ(csr(0x343), 0x2000u);
+  EXPECT_EQ(h.pc, kBase + 0x804);
+  h.set_priv(kSupervisor);
+  EXPECT_EQ(h.translate_debug(0x1008, Access::kRead).value_or(0), kBase + 0x200008);
+  EXPECT_FALSE(h.translate_debug(0x5000, Access::kRead).has_value());
+}
+
+TEST_F(HartTest, AtomicsAndLrSc) {
+  // x1 = addr, amoadd.d x2, x3, (x1); lr.d x4,(x1); sc.d x5, x6, (x1); sc.d x7, x6, (x1)
+  put(kBase, {addi(0, 0, 0), R(0, 3, 1, 3, 2, 0x2f), R(0x08, 0, 1, 3, 4, 0x2f), R(0x0c, 6, 1, 3, 5, 0x2f),
+              R(0x0c, 6, 1, 3, 7, 0x2f), R(0x40, 3, 1, 2, 8, 0x2f) /*amomin.w*/});
+  uint64_t init = 40;
+  std::memcpy(bus.ram_.ptr(kBase + 0x1000), &init, 8);
+  h.x[1] = kBase + 0x1000;
+  h.x[3] = 2;
+  h.x[6] = 99;
+  h.run(6);
+  EXPECT_EQ(h.x[2], 40u);
+  EXPECT_EQ(h.x[4], 42u);
+  EXPECT_EQ(h.x[5], 0u);  // sc succeeds
+  EXPECT_EQ(h.x[7], 1u);  // second sc has no reservation
+  EXPECT_EQ(h.x[8], 99u);
+  uint64_t now;
+  std::memcpy(&now, bus.ram_.ptr(kBase + 0x1000), 8);
+  EXPECT_EQ(now, 2u);  // amomin.w of 99 and 2 (low word)
+}
+
+TEST_F(HartTest, CompressedInstructions) {
+  // c.li a0, 5 ; c.addi a0, 3 ; c.mv a1, a0 ; c.slli a1, 2
+  put16(kBase, {0x4515, 0x050d, 0x85aa, 0x058a});
+  h.run(4);
+  EXPECT_EQ(h.x[10], 8u);
+  EXPECT_EQ(h.x[11], 32u);
+  EXPECT_EQ(h.pc, kBase + 8);
+}
+
+TEST_F(HartTest, SelfModifyingCodeAfterFenceI) {
+  // Executes addi x1,x0,1 ; then overwrites it with addi x1,x0,2 ; fence.i ; jumps back.
+  put(kBase, {addi(1, 0, 1), addi(0, 0, 0), ld(3, 2, 0x100), sd(3, 2, 0), 0x0000100f /*fence.i*/,
+              I(0, 2, 0, 0, 0x67) /*jr x2*/});
+  h.x[2] = kBase;
+  uint64_t new_insn = addi(1, 0, 2) | (uint64_t{addi(0, 0, 0)} << 32);
+  std::memcpy(bus.ram_.ptr(kBase + 0x100), &new_insn, 8);
+  h.run(6);
+  EXPECT_EQ(h.x[1], 1u);
+  h.run(1);
+  EXPECT_EQ(h.x[1], 2u);
+}
+
+TEST_F(HartTest, DecodeTableMatchesKnownWords) {
+  EXPECT_EQ(decode(0x00a58533).op, Op::add);      // add a0,a1,a0
+  EXPECT_EQ(decode(0x40a58533).op, Op::sub);
+  EXPECT_EQ(decode(0x0100000f).op, Op::pause);
+  EXPECT_EQ(decode(0x8330000f).op, Op::fence_tso);
+  EXPECT_EQ(decode(0x6b855513).op, Op::rev8);     // rev8 a0,a0
+  EXPECT_EQ(decode(0x00000000).op, Op::kIllegal); // all-zero halfword is reserved
+  Insn c = decode(0x4515);                        // c.li a0,5
+  EXPECT_EQ(c.cop, COp::c_li);
+  EXPECT_EQ(c.op, Op::addi);
+  EXPECT_EQ(c.imm, 5);
+}
+
+}  // namespace
