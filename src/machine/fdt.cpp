@@ -225,6 +225,8 @@ std::vector<uint8_t> patch_fdt(std::vector<uint8_t> blob, std::string_view path,
   int rc = fdt_check_header(blob.data());
   if (rc != 0) throw bad(fmt::format("not a valid flattened device tree ({})", fdt_strerror(rc)));
   if (fdt_totalsize(blob.data()) > blob.size()) throw bad("truncated (header's totalsize exceeds the file)");
+  rc = fdt_check_full(blob.data(), blob.size());
+  if (rc != 0) throw bad(fmt::format("malformed flattened device tree ({})", fdt_strerror(rc)));
   if (p.bootargs.empty() && !p.initrd_start) return blob;
 
   std::vector<uint8_t> out(fdt_totalsize(blob.data()) + 4096 + p.bootargs.size());

@@ -330,7 +330,9 @@ bool in_rom(uint64_t pa, uint64_t len) {
 
 uint8_t* Machine::direct_page(uint64_t pa, bool write) {
   uint64_t page = pa & ~(rv64::kPageSize - 1);
-  if (ram_.contains(page)) return page == htif_page_ ? nullptr : ram_.ptr(page);
+  // The HTIF page is direct for reads and fetches (the device answers by
+  // writing RAM); only stores must reach the device.
+  if (ram_.contains(page)) return write && page == htif_page_ ? nullptr : ram_.ptr(page);
   if (!write && in_rom(page, rv64::kPageSize)) return rom_.data() + (page - memmap::kMromBase);
   return nullptr;
 }

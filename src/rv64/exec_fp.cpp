@@ -59,11 +59,20 @@ inline uint64_t put(typename F::U v) {
     return v;
 }
 
-#define FP_REQUIRE_ENABLED() \
-  if (!h.fp_enabled()) [[unlikely]] return h.illegal(in)
-#define FP_REQUIRE_RM(rm)                       \
-  const unsigned rm = resolve_rm(h, in);        \
-  if (rm > fpu::kRMM) [[unlikely]] return h.illegal(in)
+// Statements for the start of a handler: return an illegal-instruction trap
+// when the FPU is off, or when the rounding mode (named `rm`) is reserved.
+#define FP_REQUIRE_ENABLED()            \
+  do {                                  \
+    if (!h.fp_enabled()) [[unlikely]] { \
+      return h.illegal(in);             \
+    }                                   \
+  } while (0)
+#define FP_REQUIRE_RM(rm)                \
+  const unsigned rm = resolve_rm(h, in); \
+  if (rm > fpu::kRMM) [[unlikely]] {     \
+    return h.illegal(in);                \
+  }                                      \
+  static_assert(true)
 
 template <class F, auto op>
 inline Flow binary(Hart& h, const Insn& in) {
@@ -164,41 +173,41 @@ RV_EXEC(fsd) {
 
 // ---- arithmetic ---------------------------------------------------------------
 
-#define RV_FP_ARITH(suffix, F)                                                              \
-  RV_EXEC(fadd_##suffix) { return binary<F, fpu::fadd<F>>(h, in); }                         \
-  RV_EXEC(fsub_##suffix) { return binary<F, fpu::fsub<F>>(h, in); }                         \
-  RV_EXEC(fmul_##suffix) { return binary<F, fpu::fmul<F>>(h, in); }                         \
-  RV_EXEC(fdiv_##suffix) { return binary<F, fpu::fdiv<F>>(h, in); }                         \
-  RV_EXEC(fsqrt_##suffix) { return square_root<F>(h, in); }                                 \
-  RV_EXEC(fmadd_##suffix) { return fused<F>(h, in, false, false); }                         \
-  RV_EXEC(fmsub_##suffix) { return fused<F>(h, in, false, true); }                          \
-  RV_EXEC(fnmsub_##suffix) { return fused<F>(h, in, true, false); }                         \
-  RV_EXEC(fnmadd_##suffix) { return fused<F>(h, in, true, true); }                          \
-  RV_EXEC(fmin_##suffix) { return no_rm<F, fpu::fmin<F>>(h, in); }                          \
-  RV_EXEC(fmax_##suffix) { return no_rm<F, fpu::fmax<F>>(h, in); }                          \
-  RV_EXEC(fsgnj_##suffix) {                                                                 \
-    return no_rm<F, [](auto a, auto b, uint8_t&) { return fpu::fsgnj<F>(a, b); }>(h, in);   \
-  }                                                                                         \
-  RV_EXEC(fsgnjn_##suffix) {                                                                \
-    return no_rm<F, [](auto a, auto b, uint8_t&) { return fpu::fsgnjn<F>(a, b); }>(h, in);  \
-  }                                                                                         \
-  RV_EXEC(fsgnjx_##suffix) {                                                                \
-    return no_rm<F, [](auto a, auto b, uint8_t&) { return fpu::fsgnjx<F>(a, b); }>(h, in);  \
-  }                                                                                         \
-  RV_EXEC(feq_##suffix) { return compare<F, fpu::feq<F>>(h, in); }                          \
-  RV_EXEC(flt_##suffix) { return compare<F, fpu::flt<F>>(h, in); }                          \
-  RV_EXEC(fle_##suffix) { return compare<F, fpu::fle<F>>(h, in); }                          \
-  RV_EXEC(fclass_##suffix) {                                                                \
-    FP_REQUIRE_ENABLED();                                                                   \
-    return set_x(h, in, fpu::fclass<F>(get<F>(h, in.rs1)), 0);                              \
-  }                                                                                         \
-  RV_EXEC(fcvt_w_##suffix) { return to_int<F, int32_t>(h, in); }                            \
-  RV_EXEC(fcvt_wu_##suffix) { return to_int<F, uint32_t>(h, in); }                          \
-  RV_EXEC(fcvt_l_##suffix) { return to_int<F, int64_t>(h, in); }                            \
-  RV_EXEC(fcvt_lu_##suffix) { return to_int<F, uint64_t>(h, in); }                          \
-  RV_EXEC(fcvt_##suffix##_w) { return from_int<F, int32_t>(h, in); }                        \
-  RV_EXEC(fcvt_##suffix##_wu) { return from_int<F, uint32_t>(h, in); }                      \
-  RV_EXEC(fcvt_##suffix##_l) { return from_int<F, int64_t>(h, in); }                        \
+#define RV_FP_ARITH(suffix, F)                                                             \
+  RV_EXEC(fadd_##suffix) { return binary<F, fpu::fadd<F>>(h, in); }                        \
+  RV_EXEC(fsub_##suffix) { return binary<F, fpu::fsub<F>>(h, in); }                        \
+  RV_EXEC(fmul_##suffix) { return binary<F, fpu::fmul<F>>(h, in); }                        \
+  RV_EXEC(fdiv_##suffix) { return binary<F, fpu::fdiv<F>>(h, in); }                        \
+  RV_EXEC(fsqrt_##suffix) { return square_root<F>(h, in); }                                \
+  RV_EXEC(fmadd_##suffix) { return fused<F>(h, in, false, false); }                        \
+  RV_EXEC(fmsub_##suffix) { return fused<F>(h, in, false, true); }                         \
+  RV_EXEC(fnmsub_##suffix) { return fused<F>(h, in, true, false); }                        \
+  RV_EXEC(fnmadd_##suffix) { return fused<F>(h, in, true, true); }                         \
+  RV_EXEC(fmin_##suffix) { return no_rm<F, fpu::fmin<F>>(h, in); }                         \
+  RV_EXEC(fmax_##suffix) { return no_rm<F, fpu::fmax<F>>(h, in); }                         \
+  RV_EXEC(fsgnj_##suffix) {                                                                \
+    return no_rm<F, [](auto a, auto b, uint8_t&) { return fpu::fsgnj<F>(a, b); }>(h, in);  \
+  }                                                                                        \
+  RV_EXEC(fsgnjn_##suffix) {                                                               \
+    return no_rm<F, [](auto a, auto b, uint8_t&) { return fpu::fsgnjn<F>(a, b); }>(h, in); \
+  }                                                                                        \
+  RV_EXEC(fsgnjx_##suffix) {                                                               \
+    return no_rm<F, [](auto a, auto b, uint8_t&) { return fpu::fsgnjx<F>(a, b); }>(h, in); \
+  }                                                                                        \
+  RV_EXEC(feq_##suffix) { return compare<F, fpu::feq<F>>(h, in); }                         \
+  RV_EXEC(flt_##suffix) { return compare<F, fpu::flt<F>>(h, in); }                         \
+  RV_EXEC(fle_##suffix) { return compare<F, fpu::fle<F>>(h, in); }                         \
+  RV_EXEC(fclass_##suffix) {                                                               \
+    FP_REQUIRE_ENABLED();                                                                  \
+    return set_x(h, in, fpu::fclass<F>(get<F>(h, in.rs1)), 0);                             \
+  }                                                                                        \
+  RV_EXEC(fcvt_w_##suffix) { return to_int<F, int32_t>(h, in); }                           \
+  RV_EXEC(fcvt_wu_##suffix) { return to_int<F, uint32_t>(h, in); }                         \
+  RV_EXEC(fcvt_l_##suffix) { return to_int<F, int64_t>(h, in); }                           \
+  RV_EXEC(fcvt_lu_##suffix) { return to_int<F, uint64_t>(h, in); }                         \
+  RV_EXEC(fcvt_##suffix##_w) { return from_int<F, int32_t>(h, in); }                       \
+  RV_EXEC(fcvt_##suffix##_wu) { return from_int<F, uint32_t>(h, in); }                     \
+  RV_EXEC(fcvt_##suffix##_l) { return from_int<F, int64_t>(h, in); }                       \
   RV_EXEC(fcvt_##suffix##_lu) { return from_int<F, uint64_t>(h, in); }
 
 RV_FP_ARITH(s, F32)

@@ -115,7 +115,7 @@ RV_EXEC(fence) {
 RV_EXEC(fence_tso) { return kNext; }
 RV_EXEC(pause) { return kNext; }
 RV_EXEC(fence_i) {
-  h.flush_code_cache();
+  h.request_code_flush();
   h.pc += in.len;
   return kJump;
 }

@@ -27,19 +27,23 @@
 // non-default-mode arithmetic is inside asm statements.
 #pragma once
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <bit>
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
 #include <utility>
 
+// RV_FPU_HOST: use the host SSE unit (define it to 0 to force software).
+#ifndef RV_FPU_HOST
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define RV_FPU_HOST 1
 #else
 #define RV_FPU_HOST 0
+#endif
 #endif
 
 namespace rv64::fpu {
@@ -71,17 +75,39 @@ using F64 = Format<uint64_t, double, 11, 52>;
 
 // ---- classification on raw bits --------------------------------------------
 
-template <class F> constexpr bool sign_of(typename F::U a) { return (a & F::kSign) != 0; }
-template <class F> constexpr bool is_nan(typename F::U a) { return (a & ~F::kSign) > F::kExpMask; }
-template <class F> constexpr bool is_snan(typename F::U a) { return is_nan<F>(a) && !(a & F::kQuiet); }
-template <class F> constexpr bool is_inf(typename F::U a) { return (a & ~F::kSign) == F::kExpMask; }
-template <class F> constexpr bool is_zero(typename F::U a) { return (a & ~F::kSign) == 0; }
-template <class F> constexpr bool is_subnormal(typename F::U a) {
+template <class F>
+constexpr bool sign_of(typename F::U a) {
+  return (a & F::kSign) != 0;
+}
+template <class F>
+constexpr bool is_nan(typename F::U a) {
+  return (a & ~F::kSign) > F::kExpMask;
+}
+template <class F>
+constexpr bool is_snan(typename F::U a) {
+  return is_nan<F>(a) && !(a & F::kQuiet);
+}
+template <class F>
+constexpr bool is_inf(typename F::U a) {
+  return (a & ~F::kSign) == F::kExpMask;
+}
+template <class F>
+constexpr bool is_zero(typename F::U a) {
+  return (a & ~F::kSign) == 0;
+}
+template <class F>
+constexpr bool is_subnormal(typename F::U a) {
   return (a & F::kExpMask) == 0 && (a & F::kFracMask) != 0;
 }
 
-template <class F> inline typename F::H to_host(typename F::U a) { return std::bit_cast<typename F::H>(a); }
-template <class F> inline typename F::U from_host(typename F::H v) { return std::bit_cast<typename F::U>(v); }
+template <class F>
+inline typename F::H to_host(typename F::U a) {
+  return std::bit_cast<typename F::H>(a);
+}
+template <class F>
+inline typename F::U from_host(typename F::H v) {
+  return std::bit_cast<typename F::U>(v);
+}
 
 // ---- NaN boxing of singles in 64-bit f registers ----------------------------
 
@@ -138,11 +164,16 @@ inline Num unpack(typename F::U a) {
 // rnd: the first dropped bit; sticky: any later dropped bit.
 inline bool round_up(bool sign, bool lsb, bool rnd, bool sticky, unsigned rm) {
   switch (rm) {
-    case kRNE: return rnd && (sticky || lsb);
-    case kRTZ: return false;
-    case kRDN: return sign && (rnd || sticky);
-    case kRUP: return !sign && (rnd || sticky);
-    default: return rnd;  // kRMM: ties away from zero
+    case kRNE:
+      return rnd && (sticky || lsb);
+    case kRTZ:
+      return false;
+    case kRDN:
+      return sign && (rnd || sticky);
+    case kRUP:
+      return !sign && (rnd || sticky);
+    default:
+      return rnd;  // kRMM: ties away from zero
   }
 }
 
@@ -216,7 +247,8 @@ inline typename F::U nan_result(typename F::U a, typename F::U b, uint8_t& fl) {
 // Rounds (-1)^sa*A*2^ae + (-1)^sb*B*2^be, where A and B are nonzero with
 // their leading one at bit 125 and bit 0 clear.
 template <class F>
-inline typename F::U sum(bool sa, u128 A, int ae, bool sb, u128 B, int be, unsigned rm, uint8_t& fl) {
+inline typename F::U sum(bool sa, u128 A, int ae, bool sb, u128 B, int be, unsigned rm,
+                         uint8_t& fl) {
   if (be > ae || (be == ae && B > A)) {
     std::swap(sa, sb);
     std::swap(A, B);
@@ -232,7 +264,8 @@ inline typename F::U sum(bool sa, u128 A, int ae, bool sb, u128 B, int be, unsig
 }
 
 template <class F>
-[[gnu::noinline]] inline typename F::U add(typename F::U a, typename F::U b, unsigned rm, uint8_t& fl) {
+[[gnu::noinline]] inline typename F::U add(typename F::U a, typename F::U b, unsigned rm,
+                                           uint8_t& fl) {
   if (is_nan<F>(a) || is_nan<F>(b)) return nan_result<F>(a, b, fl);
   if (is_inf<F>(a)) {
     if (is_inf<F>(b) && sign_of<F>(a) != sign_of<F>(b)) {
@@ -248,7 +281,8 @@ template <class F>
   }
   if (is_zero<F>(b)) return a;
   const Num x = unpack<F>(a), y = unpack<F>(b);
-  return sum<F>(x.sign, u128(x.sig) << 62, x.exp - 125, y.sign, u128(y.sig) << 62, y.exp - 125, rm, fl);
+  return sum<F>(x.sign, u128(x.sig) << 62, x.exp - 125, y.sign, u128(y.sig) << 62, y.exp - 125, rm,
+                fl);
 }
 
 template <class F>
@@ -257,7 +291,8 @@ inline typename F::U sub(typename F::U a, typename F::U b, unsigned rm, uint8_t&
 }
 
 template <class F>
-[[gnu::noinline]] inline typename F::U mul(typename F::U a, typename F::U b, unsigned rm, uint8_t& fl) {
+[[gnu::noinline]] inline typename F::U mul(typename F::U a, typename F::U b, unsigned rm,
+                                           uint8_t& fl) {
   using U = typename F::U;
   if (is_nan<F>(a) || is_nan<F>(b)) return nan_result<F>(a, b, fl);
   const U s = (a ^ b) & F::kSign;
@@ -278,7 +313,8 @@ template <class F>
 }
 
 template <class F>
-[[gnu::noinline]] inline typename F::U div(typename F::U a, typename F::U b, unsigned rm, uint8_t& fl) {
+[[gnu::noinline]] inline typename F::U div(typename F::U a, typename F::U b, unsigned rm,
+                                           uint8_t& fl) {
   using U = typename F::U;
   if (is_nan<F>(a) || is_nan<F>(b)) return nan_result<F>(a, b, fl);
   const U s = (a ^ b) & F::kSign;
@@ -350,7 +386,8 @@ template <class F>
 
 // Fused a*b + c with one rounding.
 template <class F>
-[[gnu::noinline]] inline typename F::U fma(typename F::U a, typename F::U b, typename F::U c, unsigned rm, uint8_t& fl) {
+[[gnu::noinline]] inline typename F::U fma(typename F::U a, typename F::U b, typename F::U c,
+                                           unsigned rm, uint8_t& fl) {
   using U = typename F::U;
   const bool inf_times_zero = (is_inf<F>(a) && is_zero<F>(b)) || (is_zero<F>(a) && is_inf<F>(b));
   if (is_nan<F>(a) || is_nan<F>(b) || is_nan<F>(c)) {
@@ -482,29 +519,35 @@ inline constexpr auto kFlagsOf = [] {
 }();
 constexpr uint8_t flags_of(uint32_t m) { return kFlagsOf[m & 63]; }
 
+// Whether the host has FMA3 (vfmadd*): known at compile time with -mfma,
+// else one load of the CPU model libgcc filled in at startup.
 inline bool has_fma() {
-  static const bool v = __builtin_cpu_supports("fma");
-  return v;
+#ifdef __FMA__
+  return true;
+#else
+  return __builtin_cpu_supports("fma");
+#endif
 }
 
 // Each function computes one operation in mode rm with fresh flags and
 // restores the default MXCSR (rounding; the flags are left dirty, harmless).
-#define RV_FPU_HOST_ASM(body, outs, ...)                                                    \
-  uint32_t csr = mxcsr_for(rm), out;                                                        \
-  const uint32_t dflt = kMxcsrDefault;                                                      \
-  if (rm == kRNE)                                                                           \
-    asm volatile("ldmxcsr %[csr]\n\t" body "\n\tstmxcsr %[out]"                             \
-                 : outs, [out] "=m"(out)                                                    \
-                 : __VA_ARGS__, [csr] "m"(csr));                                                    \
-  else                                                                                      \
-    asm volatile("ldmxcsr %[csr]\n\t" body "\n\tstmxcsr %[out]\n\tldmxcsr %[dflt]"          \
-                 : outs, [out] "=m"(out)                                                    \
-                 : __VA_ARGS__, [csr] "m"(csr), [dflt] "m"(dflt));                                  \
-  fl |= flags_of(out);
+#define RV_FPU_HOST_ASM(body, outs, ...)                                           \
+  uint32_t csr = mxcsr_for(rm), out;                                               \
+  const uint32_t dflt = kMxcsrDefault;                                             \
+  if (rm == kRNE)                                                                  \
+    asm volatile("ldmxcsr %[csr]\n\t" body "\n\tstmxcsr %[out]"                    \
+                 : outs, [out] "=m"(out)                                           \
+                 : __VA_ARGS__, [csr] "m"(csr));                                   \
+  else                                                                             \
+    asm volatile("ldmxcsr %[csr]\n\t" body "\n\tstmxcsr %[out]\n\tldmxcsr %[dflt]" \
+                 : outs, [out] "=m"(out)                                           \
+                 : __VA_ARGS__, [csr] "m"(csr), [dflt] "m"(dflt));                 \
+  fl |= flags_of(out)
 
-#define RV_FPU_HOST_BINOP(name, T, insn)                                   \
-  inline T name(T a, T b, unsigned rm, uint8_t& fl) {                       \
-    RV_FPU_HOST_ASM(insn " %[b], %[a]", [a] "+x"(a), [b] "x"(b)) return a; \
+#define RV_FPU_HOST_BINOP(name, T, insn)                          \
+  inline T name(T a, T b, unsigned rm, uint8_t& fl) {             \
+    RV_FPU_HOST_ASM(insn " %[b], %[a]", [a] "+x"(a), [b] "x"(b)); \
+    return a;                                                     \
   }
 RV_FPU_HOST_BINOP(add, float, "addss")
 RV_FPU_HOST_BINOP(sub, float, "subss")
@@ -518,22 +561,27 @@ RV_FPU_HOST_BINOP(div, double, "divsd")
 
 inline float sqrt(float a, unsigned rm, uint8_t& fl) {
   float r;
-  RV_FPU_HOST_ASM("sqrtss %[a], %[r]", [r] "=x"(r), [a] "x"(a)) return r;
+  RV_FPU_HOST_ASM("sqrtss %[a], %[r]", [r] "=x"(r), [a] "x"(a));
+  return r;
 }
 inline double sqrt(double a, unsigned rm, uint8_t& fl) {
   double r;
-  RV_FPU_HOST_ASM("sqrtsd %[a], %[r]", [r] "=x"(r), [a] "x"(a)) return r;
+  RV_FPU_HOST_ASM("sqrtsd %[a], %[r]", [r] "=x"(r), [a] "x"(a));
+  return r;
 }
 // c + a*b with one rounding; needs has_fma().
 inline float fma(float a, float b, float c, unsigned rm, uint8_t& fl) {
-  RV_FPU_HOST_ASM("vfmadd231ss %[b], %[a], %[c]", [c] "+x"(c), [a] "x"(a), [b] "x"(b)) return c;
+  RV_FPU_HOST_ASM("vfmadd231ss %[b], %[a], %[c]", [c] "+x"(c), [a] "x"(a), [b] "x"(b));
+  return c;
 }
 inline double fma(double a, double b, double c, unsigned rm, uint8_t& fl) {
-  RV_FPU_HOST_ASM("vfmadd231sd %[b], %[a], %[c]", [c] "+x"(c), [a] "x"(a), [b] "x"(b)) return c;
+  RV_FPU_HOST_ASM("vfmadd231sd %[b], %[a], %[c]", [c] "+x"(c), [a] "x"(a), [b] "x"(b));
+  return c;
 }
 inline float narrow(double a, unsigned rm, uint8_t& fl) {
   float r;
-  RV_FPU_HOST_ASM("cvtsd2ss %[a], %[r]", [r] "=x"(r), [a] "x"(a)) return r;
+  RV_FPU_HOST_ASM("cvtsd2ss %[a], %[r]", [r] "=x"(r), [a] "x"(a));
+  return r;
 }
 #undef RV_FPU_HOST_ASM
 
@@ -553,8 +601,11 @@ inline bool fast_ok(typename F::U r) {
   const typename F::U m = r & ~F::kSign;
   return m - (F::kMinNormal + 1) < F::kInf - (F::kMinNormal + 1);
 }
-// The fast path applies: RNE, and NX is already accrued.
-inline bool fast_mode(unsigned rm, uint8_t fl) { return rm == kRNE && (fl & kNX); }
+// The fast path applies: RNE, and NX is already accrued (and the host
+// evaluates float/double arithmetic without excess precision).
+inline bool fast_mode(unsigned rm, uint8_t fl) {
+  return FLT_EVAL_METHOD == 0 && rm == kRNE && (fl & kNX);
+}
 
 template <class F>
 inline typename F::U canon(typename F::U r) {
@@ -569,10 +620,14 @@ inline typename F::U binop(typename F::U a, typename F::U b, unsigned rm, uint8_
   if (fast_mode(rm, fl)) [[likely]] {
     const H x = to_host<F>(a), y = to_host<F>(b);
     H r;
-    if constexpr (kOp == BinOp::kAdd) r = x + y;
-    else if constexpr (kOp == BinOp::kSub) r = x - y;
-    else if constexpr (kOp == BinOp::kMul) r = x * y;
-    else r = x / y;
+    if constexpr (kOp == BinOp::kAdd)
+      r = x + y;
+    else if constexpr (kOp == BinOp::kSub)
+      r = x - y;
+    else if constexpr (kOp == BinOp::kMul)
+      r = x * y;
+    else
+      r = x / y;
     const typename F::U rb = from_host<F>(r);
     if (fast_ok<F>(rb)) [[likely]]
       return rb;
@@ -581,17 +636,25 @@ inline typename F::U binop(typename F::U a, typename F::U b, unsigned rm, uint8_
   if (rm != kRMM) {
     const H x = to_host<F>(a), y = to_host<F>(b);
     H r;
-    if constexpr (kOp == BinOp::kAdd) r = host::add(x, y, rm, fl);
-    else if constexpr (kOp == BinOp::kSub) r = host::sub(x, y, rm, fl);
-    else if constexpr (kOp == BinOp::kMul) r = host::mul(x, y, rm, fl);
-    else r = host::div(x, y, rm, fl);
+    if constexpr (kOp == BinOp::kAdd)
+      r = host::add(x, y, rm, fl);
+    else if constexpr (kOp == BinOp::kSub)
+      r = host::sub(x, y, rm, fl);
+    else if constexpr (kOp == BinOp::kMul)
+      r = host::mul(x, y, rm, fl);
+    else
+      r = host::div(x, y, rm, fl);
     return canon<F>(from_host<F>(r));
   }
 #endif
-  if constexpr (kOp == BinOp::kAdd) return soft::add<F>(a, b, rm, fl);
-  else if constexpr (kOp == BinOp::kSub) return soft::sub<F>(a, b, rm, fl);
-  else if constexpr (kOp == BinOp::kMul) return soft::mul<F>(a, b, rm, fl);
-  else return soft::div<F>(a, b, rm, fl);
+  if constexpr (kOp == BinOp::kAdd)
+    return soft::add<F>(a, b, rm, fl);
+  else if constexpr (kOp == BinOp::kSub)
+    return soft::sub<F>(a, b, rm, fl);
+  else if constexpr (kOp == BinOp::kMul)
+    return soft::mul<F>(a, b, rm, fl);
+  else
+    return soft::div<F>(a, b, rm, fl);
 }
 
 }  // namespace detail
@@ -640,8 +703,8 @@ inline typename F::U fsqrt(typename F::U a, unsigned rm, uint8_t& fl) {
 // (0, 1), fnmsub (1, 0), fnmadd (1, 1). The negations are exact sign flips
 // of the inputs, so they happen before the single rounding.
 template <class F>
-inline typename F::U fmadd(typename F::U a, typename F::U b, typename F::U c, unsigned rm, uint8_t& fl,
-                           bool na = false, bool nc = false) {
+inline typename F::U fmadd(typename F::U a, typename F::U b, typename F::U c, unsigned rm,
+                           uint8_t& fl, bool na = false, bool nc = false) {
   if (na) a ^= F::kSign;
   if (nc) c ^= F::kSign;
 #if RV_FPU_HOST
@@ -658,7 +721,8 @@ inline typename F::U fmadd(typename F::U a, typename F::U b, typename F::U c, un
       if (detail::fast_ok<F>(rb)) [[likely]]
         return rb;
     }
-    const typename F::U rb = from_host<F>(host::fma(to_host<F>(a), to_host<F>(b), to_host<F>(c), rm, fl));
+    const typename F::U rb =
+        from_host<F>(host::fma(to_host<F>(a), to_host<F>(b), to_host<F>(c), rm, fl));
     if (is_nan<F>(rb)) {
       // RISC-V: inf * 0 + qNaN is invalid too.
       if ((is_inf<F>(a) && is_zero<F>(b)) || (is_zero<F>(a) && is_inf<F>(b))) fl |= kNV;
@@ -717,17 +781,19 @@ inline uint64_t f32_to_f64(uint32_t a, uint8_t& fl) {
   return from_host<F64>(static_cast<double>(to_host<F32>(a)));
 }
 
-
 // ---- operations without rounding --------------------------------------------
 
 // fsgnj / fsgnjn / fsgnjx: raw bits, no canonicalisation, no flags.
-template <class F> constexpr typename F::U fsgnj(typename F::U a, typename F::U b) {
+template <class F>
+constexpr typename F::U fsgnj(typename F::U a, typename F::U b) {
   return (a & ~F::kSign) | (b & F::kSign);
 }
-template <class F> constexpr typename F::U fsgnjn(typename F::U a, typename F::U b) {
+template <class F>
+constexpr typename F::U fsgnjn(typename F::U a, typename F::U b) {
   return (a & ~F::kSign) | (~b & F::kSign);
 }
-template <class F> constexpr typename F::U fsgnjx(typename F::U a, typename F::U b) {
+template <class F>
+constexpr typename F::U fsgnjx(typename F::U a, typename F::U b) {
   return a ^ (b & F::kSign);
 }
 
@@ -791,10 +857,14 @@ constexpr uint64_t fclass(typename F::U a) {
   if (is_nan<F>(a)) return is_snan<F>(a) ? 1u << 8 : 1u << 9;
   const bool neg = sign_of<F>(a);
   unsigned k;
-  if (is_inf<F>(a)) k = 0;
-  else if (is_zero<F>(a)) k = 3;
-  else if (is_subnormal<F>(a)) k = 2;
-  else k = 1;
+  if (is_inf<F>(a))
+    k = 0;
+  else if (is_zero<F>(a))
+    k = 3;
+  else if (is_subnormal<F>(a))
+    k = 2;
+  else
+    k = 1;
   return 1u << (neg ? k : 7 - k);
 }
 

@@ -313,6 +313,9 @@ done:
 
 Exit Hart::run(uint64_t max_insns) {
   const uint64_t target = icount_ + max_insns;
+  // A trap retires nothing; bound them too, so that a hart stuck in a trap
+  // loop (e.g. a faulting handler address) still returns to its runner.
+  uint64_t no_progress = 0;
   while (icount_ < target) {
     if (RV_UNLIKELY(attention_.load(std::memory_order_relaxed) != 0)) {
       uint32_t a = attention_.exchange(0, std::memory_order_acquire);
@@ -320,7 +323,10 @@ Exit Hart::run(uint64_t max_insns) {
       if (a & kAttnExit) return Exit::kAttention;
     }
     Block* b = lookup_block();
-    if (RV_UNLIKELY(b == nullptr)) continue;  // fetch fault: pc is at the handler
+    if (RV_UNLIKELY(b == nullptr)) {  // fetch fault: pc is at the handler
+      if (++no_progress > max_insns) break;
+      continue;
+    }
     uint64_t left = target - icount_;
     const Insn* i = b->insns;
     cur_insns_ = i;
@@ -331,7 +337,13 @@ Exit Hart::run(uint64_t max_insns) {
       if (RV_UNLIKELY(fl != kNext)) break;
       pc += i->len;
     }
-    icount_ += static_cast<uint64_t>(i - b->insns) + (fl == kJump ? 1 : 0);
+    uint64_t retired = static_cast<uint64_t>(i - b->insns) + (fl == kJump ? 1 : 0);
+    icount_ += retired;
+    if (RV_UNLIKELY(retired == 0) && ++no_progress > max_insns) break;
+    if (RV_UNLIKELY(code_flush_pending_)) {
+      code_flush_pending_ = false;
+      blocks_->flush();
+    }
     if (RV_UNLIKELY(wfi_)) {
       wfi_ = false;
       return Exit::kWfi;

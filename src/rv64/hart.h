@@ -110,8 +110,11 @@ class Hart {
   // side effects (no A/D updates, no faults). nullopt if it would fault.
   std::optional<uint64_t> translate_debug(uint64_t va, Access acc);
 
-  // Drops every decoded block (fence.i, or a debugger writing code).
+  // Drops every decoded block (a debugger writing code). Not from inside
+  // run(): handlers use request_code_flush().
   void flush_code_cache();
+  // Drops every decoded block once the running block has finished (fence.i).
+  void request_code_flush() { code_flush_pending_ = true; }
   // Drops every TLB entry (satp write, sfence.vma, mode bits changing).
   void flush_tlb();
 
@@ -194,6 +197,7 @@ class Hart {
   std::atomic<uint32_t> attention_{0};
   std::atomic<uint64_t> mip_hw_{0};
   bool wfi_ = false;
+  bool code_flush_pending_ = false;
 
   // CSR state.
   uint64_t mstatus_ = 0, medeleg_ = 0, mideleg_ = 0, mie_ = 0, mip_sw_ = 0;

@@ -23,7 +23,8 @@ uint32_t S(float f) { return std::bit_cast<uint32_t>(f); }
 uint64_t D(double d) { return std::bit_cast<uint64_t>(d); }
 
 constexpr uint32_t kSQNaN = 0x7fc00000, kSSNaN = 0x7f800001, kSInf = 0x7f800000;
-constexpr uint64_t kDQNaN = 0x7ff8000000000000, kDSNaN = 0x7ff0000000000001, kDInf = 0x7ff0000000000000;
+constexpr uint64_t kDQNaN = 0x7ff8000000000000, kDSNaN = 0x7ff0000000000001,
+                   kDInf = 0x7ff0000000000000;
 constexpr unsigned kAllModes[] = {kRNE, kRTZ, kRDN, kRUP, kRMM};
 
 // Result and flags of one call starting from clear flags.
@@ -47,11 +48,11 @@ R64 r64(Fn fn) {
   uint64_t v = fn(fl);
   return {v, fl};
 }
-#define EXPECT_R(r, val, flags)                                              \
-  do {                                                                       \
-    auto r_ = (r);                                                           \
-    EXPECT_EQ(r_.v, (val)) << std::hex << "got 0x" << uint64_t(r_.v);        \
-    EXPECT_EQ(int(r_.fl), int(flags)) << "flags";                            \
+#define EXPECT_R(r, val, flags)                                       \
+  do {                                                                \
+    auto r_ = (r);                                                    \
+    EXPECT_EQ(r_.v, (val)) << std::hex << "got 0x" << uint64_t(r_.v); \
+    EXPECT_EQ(int(r_.fl), int(flags)) << "flags";                     \
   } while (0)
 
 R32 add_s(float a, float b, unsigned rm) {
@@ -248,17 +249,17 @@ TEST(FpuFma, SingleRounding) {
 TEST(FpuFma, SignConventions) {
   const uint32_t two = S(2.0f), three = S(3.0f), one = S(1.0f);
   uint8_t fl = 0;
-  EXPECT_EQ(fmadd<F32>(two, three, one, kRNE, fl, false, false), S(7.0f));   // fmadd
-  EXPECT_EQ(fmadd<F32>(two, three, one, kRNE, fl, false, true), S(5.0f));    // fmsub
-  EXPECT_EQ(fmadd<F32>(two, three, one, kRNE, fl, true, false), S(-5.0f));   // fnmsub
-  EXPECT_EQ(fmadd<F32>(two, three, one, kRNE, fl, true, true), S(-7.0f));    // fnmadd
+  EXPECT_EQ(fmadd<F32>(two, three, one, kRNE, fl, false, false), S(7.0f));  // fmadd
+  EXPECT_EQ(fmadd<F32>(two, three, one, kRNE, fl, false, true), S(5.0f));   // fmsub
+  EXPECT_EQ(fmadd<F32>(two, three, one, kRNE, fl, true, false), S(-5.0f));  // fnmsub
+  EXPECT_EQ(fmadd<F32>(two, three, one, kRNE, fl, true, true), S(-7.0f));   // fnmadd
   EXPECT_EQ(fl, 0);
   const uint32_t z = S(0.0f), nz = S(-0.0f);
   for (unsigned rm : kAllModes) {
     SCOPED_TRACE(rm);
     const uint32_t sum_of_opposite_zeros = rm == kRDN ? nz : z;
     EXPECT_EQ(fmadd<F32>(z, one, nz, rm, fl), sum_of_opposite_zeros) << rm;  // +0 + -0
-    EXPECT_EQ(fmadd<F32>(z, one, z, rm, fl, true, true), nz) << rm;         // -(+0) - (+0)
+    EXPECT_EQ(fmadd<F32>(z, one, z, rm, fl, true, true), nz) << rm;          // -(+0) - (+0)
     EXPECT_EQ(fmadd<F32>(z, one, z, rm, fl, false, true), sum_of_opposite_zeros) << rm;
     EXPECT_EQ(fmadd<F32>(nz, one, nz, rm, fl), nz) << rm;
     // Exact cancellation of a nonzero product.
@@ -343,8 +344,10 @@ TEST(FpuFlags, EveryFlag) {
   EXPECT_R(mul_s(kSInf, S(0.0f), kRNE), kSQNaN, kNV);
   // DZ
   EXPECT_R(r32([](uint8_t& fl) { return fdiv<F32>(S(1.0f), S(0.0f), kRNE, fl); }), kSInf, kDZ);
-  EXPECT_R(r32([](uint8_t& fl) { return fdiv<F32>(S(-1.0f), S(0.0f), kRNE, fl); }), kSInf | 0x80000000, kDZ);
-  EXPECT_R(r32([](uint8_t& fl) { return fdiv<F32>(S(1.0f), S(-0.0f), kRMM, fl); }), kSInf | 0x80000000, kDZ);
+  EXPECT_R(r32([](uint8_t& fl) { return fdiv<F32>(S(-1.0f), S(0.0f), kRNE, fl); }),
+           kSInf | 0x80000000, kDZ);
+  EXPECT_R(r32([](uint8_t& fl) { return fdiv<F32>(S(1.0f), S(-0.0f), kRMM, fl); }),
+           kSInf | 0x80000000, kDZ);
   EXPECT_R(r32([](uint8_t& fl) { return fdiv<F32>(S(0.0f), S(0.0f), kRNE, fl); }), kSQNaN, kNV);
   EXPECT_R(r32([](uint8_t& fl) { return fdiv<F32>(kSInf, kSInf, kRNE, fl); }), kSQNaN, kNV);
   EXPECT_R(r32([](uint8_t& fl) { return fdiv<F32>(kSInf, S(0.0f), kRNE, fl); }), kSInf, 0);
@@ -428,9 +431,11 @@ TEST(FpuNaN, Canonicalisation) {
     EXPECT_R(add_s(NAN, 1.0f, rm), kSQNaN, 0);
     EXPECT_R(r32([&](uint8_t& fl) { return fadd<F32>(0xffc12345, S(1.0f), rm, fl); }), kSQNaN, 0);
     EXPECT_R(r32([&](uint8_t& fl) { return fadd<F32>(S(1.0f), kSSNaN, rm, fl); }), kSQNaN, kNV);
-    EXPECT_R(r32([&](uint8_t& fl) { return fmul<F32>(kSSNaN | 0x80000000, kSQNaN, rm, fl); }), kSQNaN, kNV);
+    EXPECT_R(r32([&](uint8_t& fl) { return fmul<F32>(kSSNaN | 0x80000000, kSQNaN, rm, fl); }),
+             kSQNaN, kNV);
     EXPECT_R(r32([&](uint8_t& fl) { return fdiv<F32>(kSQNaN, S(0.0f), rm, fl); }), kSQNaN, 0);
-    EXPECT_R(r64([&](uint8_t& fl) { return fsub<F64>(0xfff8000000abcdefull, D(1.0), rm, fl); }), kDQNaN, 0);
+    EXPECT_R(r64([&](uint8_t& fl) { return fsub<F64>(0xfff8000000abcdefull, D(1.0), rm, fl); }),
+             kDQNaN, 0);
     EXPECT_R(r64([&](uint8_t& fl) { return fmul<F64>(D(1.0), kDSNaN, rm, fl); }), kDQNaN, kNV);
     EXPECT_R(r64([&](uint8_t& fl) { return fdiv<F64>(kDInf, kDInf, rm, fl); }), kDQNaN, kNV);
   }
@@ -538,7 +543,7 @@ TEST(FpuSignInjection, RawBits) {
   EXPECT_EQ(fsgnjn<F32>(0x7f800001, S(1.0f)), 0xff800001u);  // sNaN not quietened
   EXPECT_EQ(fsgnjx<F32>(S(-2.0f), S(-1.0f)), S(2.0f));
   EXPECT_EQ(fsgnjx<F32>(S(-2.0f), S(1.0f)), S(-2.0f));
-  EXPECT_EQ(fsgnjn<F32>(S(3.0f), S(3.0f)), S(-3.0f));  // fneg
+  EXPECT_EQ(fsgnjn<F32>(S(3.0f), S(3.0f)), S(-3.0f));   // fneg
   EXPECT_EQ(fsgnjx<F32>(S(-3.0f), S(-3.0f)), S(3.0f));  // fabs
   EXPECT_EQ(fsgnj<F64>(D(1.0), D(-0.0)), D(-1.0));
   EXPECT_EQ(fsgnjn<F64>(kDSNaN, kDSNaN), kDSNaN | (1ull << 63));
@@ -553,10 +558,10 @@ std::pair<I, uint8_t> cvt(typename F::U a, unsigned rm) {
   I v = to_int<F, I>(a, rm, fl);
   return {v, fl};
 }
-#define EXPECT_CVT(F, I, in, rm, val, flags)              \
-  do {                                                    \
-    auto p_ = cvt<F, I>((in), (rm));                      \
-    EXPECT_EQ(p_.first, I(val)) << #in << " rm=" << (rm); \
+#define EXPECT_CVT(F, I, in, rm, val, flags)                        \
+  do {                                                              \
+    auto p_ = cvt<F, I>((in), (rm));                                \
+    EXPECT_EQ(p_.first, I(val)) << #in << " rm=" << (rm);           \
     EXPECT_EQ(int(p_.second), int(flags)) << #in << " rm=" << (rm); \
   } while (0)
 
@@ -643,15 +648,15 @@ TEST(FpuConvert, FloatToIntRoundingModes) {
     double in;
     int64_t rne, rtz, rdn, rup, rmm;
   } cases[] = {
-      {2.5, 2, 2, 2, 3, 3},      {-2.5, -2, -2, -3, -2, -3}, {3.5, 4, 3, 3, 4, 4},
-      {0.5, 0, 0, 0, 1, 1},      {-0.5, 0, 0, -1, 0, -1},    {0.3, 0, 0, 0, 1, 0},
-      {-0.3, 0, 0, -1, 0, 0},    {1.7, 2, 1, 1, 2, 2},       {-1.7, -2, -1, -2, -1, -2},
+      {2.5, 2, 2, 2, 3, 3},    {-2.5, -2, -2, -3, -2, -3}, {3.5, 4, 3, 3, 4, 4},
+      {0.5, 0, 0, 0, 1, 1},    {-0.5, 0, 0, -1, 0, -1},    {0.3, 0, 0, 0, 1, 0},
+      {-0.3, 0, 0, -1, 0, 0},  {1.7, 2, 1, 1, 2, 2},       {-1.7, -2, -1, -2, -1, -2},
       {2.4999, 2, 2, 2, 3, 2},
   };
   for (const auto& c : cases) {
     const int64_t want[] = {c.rne, c.rtz, c.rdn, c.rup, c.rmm};
     for (unsigned rm : kAllModes) {
-    SCOPED_TRACE(rm);
+      SCOPED_TRACE(rm);
       EXPECT_CVT(F64, int64_t, D(c.in), rm, want[rm], kNX);
       EXPECT_CVT(F64, int32_t, D(c.in), rm, want[rm], kNX);
       EXPECT_CVT(F32, int64_t, S(float(c.in)), rm, want[rm], kNX);
@@ -666,10 +671,18 @@ TEST(FpuConvert, FloatToIntRoundingModes) {
 }
 
 TEST(FpuConvert, IntToFloat) {
-  auto s64 = [](int64_t v, unsigned rm) { return r32([&](uint8_t& fl) { return from_i64<F32>(v, rm, fl); }); };
-  auto su64 = [](uint64_t v, unsigned rm) { return r32([&](uint8_t& fl) { return from_u64<F32>(v, rm, fl); }); };
-  auto d64 = [](int64_t v, unsigned rm) { return r64([&](uint8_t& fl) { return from_i64<F64>(v, rm, fl); }); };
-  auto du64 = [](uint64_t v, unsigned rm) { return r64([&](uint8_t& fl) { return from_u64<F64>(v, rm, fl); }); };
+  auto s64 = [](int64_t v, unsigned rm) {
+    return r32([&](uint8_t& fl) { return from_i64<F32>(v, rm, fl); });
+  };
+  auto su64 = [](uint64_t v, unsigned rm) {
+    return r32([&](uint8_t& fl) { return from_u64<F32>(v, rm, fl); });
+  };
+  auto d64 = [](int64_t v, unsigned rm) {
+    return r64([&](uint8_t& fl) { return from_i64<F64>(v, rm, fl); });
+  };
+  auto du64 = [](uint64_t v, unsigned rm) {
+    return r64([&](uint8_t& fl) { return from_u64<F64>(v, rm, fl); });
+  };
   // 2^24 + 1: a tie between 2^24 (even) and 2^24 + 2.
   EXPECT_R(s64(16777217, kRNE), S(16777216.0f), kNX);
   EXPECT_R(s64(16777217, kRTZ), S(16777216.0f), kNX);
@@ -703,7 +716,9 @@ TEST(FpuConvert, IntToFloat) {
 }
 
 TEST(FpuConvert, FloatToFloat) {
-  auto nar = [](uint64_t d, unsigned rm) { return r32([&](uint8_t& fl) { return f64_to_f32(d, rm, fl); }); };
+  auto nar = [](uint64_t d, unsigned rm) {
+    return r32([&](uint8_t& fl) { return f64_to_f32(d, rm, fl); });
+  };
   EXPECT_R(nar(D(1.0 + 0x1p-24), kRNE), S(1.0f), kNX);
   EXPECT_R(nar(D(1.0 + 0x1p-24), kRMM), S(0x1.000002p0f), kNX);
   EXPECT_R(nar(D(-1.0 - 0x1p-24), kRMM), S(-0x1.000002p0f), kNX);
@@ -783,11 +798,21 @@ class Gen {
   U value() {
     const U sign = pick(2) ? F::kSign : 0;
     switch (pick(12)) {
-      case 0: return bits();
+      case 0:
+        return bits();
       case 1: {  // special values
-        const U specials[] = {0, F::kInf, F::kCanonNaN, F::kExpMask | 1, F::kExpMask | F::kFracMask,
-                              F::kMaxFinite, F::kMinNormal, 1, F::kMinNormal - 1, from_host<F>(1.0),
-                              from_host<F>(2.0), from_host<F>(0.5)};
+        const U specials[] = {0,
+                              F::kInf,
+                              F::kCanonNaN,
+                              F::kExpMask | 1,
+                              F::kExpMask | F::kFracMask,
+                              F::kMaxFinite,
+                              F::kMinNormal,
+                              1,
+                              F::kMinNormal - 1,
+                              from_host<F>(1.0),
+                              from_host<F>(2.0),
+                              from_host<F>(0.5)};
         return sign | specials[pick(std::size(specials))];
       }
       case 2:  // subnormal
@@ -795,7 +820,8 @@ class Gen {
       case 3:  // near the bottom of the normal range
         return sign | (U(1 + pick(40)) << F::kFracBits) | (bits() & F::kFracMask);
       case 4:  // near the top
-        return sign | (U((1u << F::kExpBits) - 2 - pick(40)) << F::kFracBits) | (bits() & F::kFracMask);
+        return sign | (U((1u << F::kExpBits) - 2 - pick(40)) << F::kFracBits) |
+               (bits() & F::kFracMask);
       case 5:  // few significant bits (exact results, ties)
         return sign | (U(F::kBias - 20 + pick(40)) << F::kFracBits) |
                (bits() & F::kFracMask & ~(F::kFracMask >> pick(F::kFracBits + 1)));
@@ -810,10 +836,14 @@ class Gen {
   // ties), or independent.
   U related(U a) {
     switch (pick(4)) {
-      case 0: return a ^ F::kSign ^ (bits() & 7);                  // near -a
-      case 1: return a + (U(pick(64)) << pick(F::kFracBits)) - 1;  // near a
-      case 2: return (a & ~F::kExpMask) | ((U(pick(1u << F::kExpBits))) << F::kFracBits);
-      default: return value();
+      case 0:
+        return a ^ F::kSign ^ (bits() & 7);  // near -a
+      case 1:
+        return a + (U(pick(64)) << pick(F::kFracBits)) - 1;  // near a
+      case 2:
+        return (a & ~F::kExpMask) | ((U(pick(1u << F::kExpBits))) << F::kFracBits);
+      default:
+        return value();
     }
   }
 
@@ -847,7 +877,7 @@ void differential(const char* what, int n, uint64_t seed, int arity, Ref ref, Op
       c += static_cast<U>(g.pick(5)) - 2;
     }
     for (unsigned rm : kAllModes) {
-    SCOPED_TRACE(rm);
+      SCOPED_TRACE(rm);
       for (uint8_t start : {uint8_t(0), kNX}) {
         uint8_t fr = start, fo = start;
         const U want = ref(a, b, c, rm, fr);
@@ -867,29 +897,38 @@ void differential(const char* what, int n, uint64_t seed, int arity, Ref ref, Op
 template <class F>
 void differential_all(uint64_t seed) {
   using U = typename F::U;
-  differential<F>("add", kRandomCases, seed + 1, 2,
-                  [](U a, U b, U, unsigned rm, uint8_t& fl) { return soft::add<F>(a, b, rm, fl); },
-                  [](U a, U b, U, unsigned rm, uint8_t& fl) { return fadd<F>(a, b, rm, fl); });
-  differential<F>("sub", kRandomCases, seed + 2, 2,
-                  [](U a, U b, U, unsigned rm, uint8_t& fl) { return soft::sub<F>(a, b, rm, fl); },
-                  [](U a, U b, U, unsigned rm, uint8_t& fl) { return fsub<F>(a, b, rm, fl); });
-  differential<F>("mul", kRandomCases, seed + 3, 2,
-                  [](U a, U b, U, unsigned rm, uint8_t& fl) { return soft::mul<F>(a, b, rm, fl); },
-                  [](U a, U b, U, unsigned rm, uint8_t& fl) { return fmul<F>(a, b, rm, fl); });
-  differential<F>("div", kRandomCases, seed + 4, 2,
-                  [](U a, U b, U, unsigned rm, uint8_t& fl) { return soft::div<F>(a, b, rm, fl); },
-                  [](U a, U b, U, unsigned rm, uint8_t& fl) { return fdiv<F>(a, b, rm, fl); });
-  differential<F>("sqrt", kRandomCases, seed + 5, 1,
-                  [](U a, U, U, unsigned rm, uint8_t& fl) { return soft::sqrt<F>(a, rm, fl); },
-                  [](U a, U, U, unsigned rm, uint8_t& fl) { return fsqrt<F>(a, rm, fl); });
-  differential<F>("fma", kRandomCases, seed + 6, 3,
-                  [](U a, U b, U c, unsigned rm, uint8_t& fl) { return soft::fma<F>(a, b, c, rm, fl); },
-                  [](U a, U b, U c, unsigned rm, uint8_t& fl) { return fmadd<F>(a, b, c, rm, fl); });
-  differential<F>("fnmadd", kRandomCases / 4, seed + 7, 3,
-                  [](U a, U b, U c, unsigned rm, uint8_t& fl) {
-                    return soft::fma<F>(a ^ F::kSign, b, c ^ F::kSign, rm, fl);
-                  },
-                  [](U a, U b, U c, unsigned rm, uint8_t& fl) { return fmadd<F>(a, b, c, rm, fl, true, true); });
+  differential<F>(
+      "add", kRandomCases, seed + 1, 2,
+      [](U a, U b, U, unsigned rm, uint8_t& fl) { return soft::add<F>(a, b, rm, fl); },
+      [](U a, U b, U, unsigned rm, uint8_t& fl) { return fadd<F>(a, b, rm, fl); });
+  differential<F>(
+      "sub", kRandomCases, seed + 2, 2,
+      [](U a, U b, U, unsigned rm, uint8_t& fl) { return soft::sub<F>(a, b, rm, fl); },
+      [](U a, U b, U, unsigned rm, uint8_t& fl) { return fsub<F>(a, b, rm, fl); });
+  differential<F>(
+      "mul", kRandomCases, seed + 3, 2,
+      [](U a, U b, U, unsigned rm, uint8_t& fl) { return soft::mul<F>(a, b, rm, fl); },
+      [](U a, U b, U, unsigned rm, uint8_t& fl) { return fmul<F>(a, b, rm, fl); });
+  differential<F>(
+      "div", kRandomCases, seed + 4, 2,
+      [](U a, U b, U, unsigned rm, uint8_t& fl) { return soft::div<F>(a, b, rm, fl); },
+      [](U a, U b, U, unsigned rm, uint8_t& fl) { return fdiv<F>(a, b, rm, fl); });
+  differential<F>(
+      "sqrt", kRandomCases, seed + 5, 1,
+      [](U a, U, U, unsigned rm, uint8_t& fl) { return soft::sqrt<F>(a, rm, fl); },
+      [](U a, U, U, unsigned rm, uint8_t& fl) { return fsqrt<F>(a, rm, fl); });
+  differential<F>(
+      "fma", kRandomCases, seed + 6, 3,
+      [](U a, U b, U c, unsigned rm, uint8_t& fl) { return soft::fma<F>(a, b, c, rm, fl); },
+      [](U a, U b, U c, unsigned rm, uint8_t& fl) { return fmadd<F>(a, b, c, rm, fl); });
+  differential<F>(
+      "fnmadd", kRandomCases / 4, seed + 7, 3,
+      [](U a, U b, U c, unsigned rm, uint8_t& fl) {
+        return soft::fma<F>(a ^ F::kSign, b, c ^ F::kSign, rm, fl);
+      },
+      [](U a, U b, U c, unsigned rm, uint8_t& fl) {
+        return fmadd<F>(a, b, c, rm, fl, true, true);
+      });
 }
 
 TEST(FpuDifferential, Single) { differential_all<F32>(100); }
@@ -901,16 +940,20 @@ TEST(FpuDifferential, Narrowing) {
       [](uint64_t a, uint64_t, uint64_t, unsigned rm, uint8_t& fl) -> uint64_t {
         return soft::convert<F32, F64>(a, rm, fl);
       },
-      [](uint64_t a, uint64_t, uint64_t, unsigned rm, uint8_t& fl) -> uint64_t { return f64_to_f32(a, rm, fl); });
+      [](uint64_t a, uint64_t, uint64_t, unsigned rm, uint8_t& fl) -> uint64_t {
+        return f64_to_f32(a, rm, fl);
+      });
   // Doubles around the float range specifically.
   Gen<F64> g(301);
   for (int i = 0; i < kRandomCases; i++) {
-    const uint64_t a = (g.bits() & 0x800fffffffffffffull) | (uint64_t(1023 - 160 + g.pick(300)) << 52);
+    const uint64_t a =
+        (g.bits() & 0x800fffffffffffffull) | (uint64_t(1023 - 160 + g.pick(300)) << 52);
     for (unsigned rm : kAllModes) {
-    SCOPED_TRACE(rm);
+      SCOPED_TRACE(rm);
       for (uint8_t start : {uint8_t(0), kNX}) {
         uint8_t fr = start, fo = start;
-        ASSERT_EQ((soft::convert<F32, F64>(a, rm, fr)), f64_to_f32(a, rm, fo)) << hex<F64>(a) << " rm " << rm;
+        ASSERT_EQ((soft::convert<F32, F64>(a, rm, fr)), f64_to_f32(a, rm, fo))
+            << hex<F64>(a) << " rm " << rm;
         ASSERT_EQ(fr, fo) << hex<F64>(a) << " rm " << rm;
       }
     }

@@ -50,9 +50,11 @@ void uart_putdec(uint64_t v) {
 }
 
 void print_lock(void) {
-  for (unsigned i = 0; i < 10000000; i++) {
+  uint64_t start = mtime();
+  unsigned spins = 0;
+  while (mtime() - start < TIMEBASE_HZ) {
     if (__atomic_exchange_n(&print_spinlock.locked, 1, __ATOMIC_ACQUIRE) == 0) return;
-    cpu_pause();
+    guest_relax(&spins);
   }
 }
 
@@ -96,12 +98,36 @@ void delay_ticks(uint64_t ticks) {
   while (mtime() < end) cpu_pause();
 }
 
+void guest_sleep_ticks(uint64_t ticks) {
+  uint64_t h = csr_read(mhartid);
+  uint64_t status = csr_read(mstatus) & MSTATUS_MIE;
+  csr_clear(mstatus, MSTATUS_MIE);
+  uint64_t old_mie = csr_read(mie);
+  csr_set(mie, MIP_BIT(IRQ_MTI));
+  uint64_t end = mtime() + ticks;
+  MMIO64(CLINT_MTIMECMP(h)) = end;
+  while (mtime() < end) __asm__ volatile("wfi" ::: "memory");
+  MMIO64(CLINT_MTIMECMP(h)) = ~0ull;
+  csr_write(mie, old_mie);
+  csr_set(mstatus, status);
+}
+
+void guest_relax(unsigned *spins) {
+  if (*spins < 64) {
+    ++*spins;
+    cpu_pause();
+  } else {
+    guest_sleep_ticks(TIMEBASE_HZ / 20000); /* 50 us */
+  }
+}
+
 void spin_lock(spinlock_t *l) {
   uint32_t old;
+  unsigned spins = 0;
   for (;;) {
     __asm__ volatile("amoswap.w.aq %0, %1, (%2)" : "=r"(old) : "r"(1u), "r"(&l->locked) : "memory");
     if (old == 0) return;
-    while (l->locked) cpu_pause();
+    while (l->locked) guest_relax(&spins);
   }
 }
 
@@ -115,11 +141,15 @@ void barrier_wait(barrier_t *b, unsigned n) {
     __atomic_store_n(&b->count, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&b->generation, gen + 1, __ATOMIC_RELEASE);
   } else {
-    while (__atomic_load_n(&b->generation, __ATOMIC_ACQUIRE) == gen) cpu_pause();
+    unsigned spins = 0;
+    while (__atomic_load_n(&b->generation, __ATOMIC_ACQUIRE) == gen) guest_relax(&spins);
   }
 }
 
-unsigned guest_smp_init(void) {
+/* Hart 0 decides the hart count and publishes it here; the others wait. */
+static volatile uint32_t smp_harts;
+
+static unsigned count_harts(void) {
   unsigned n = fdt_count_harts((const void *)(uintptr_t)guest_fdt);
   if (n == 0) {
     /* No device tree: count arrivals until they stop changing for 50 ms. */
@@ -135,7 +165,19 @@ unsigned guest_smp_init(void) {
     }
     n = seen;
   }
-  if (n > GUEST_MAX_HARTS) n = GUEST_MAX_HARTS;
+  return n > GUEST_MAX_HARTS ? GUEST_MAX_HARTS : n;
+}
+
+unsigned guest_smp_init(void) {
+  unsigned me = (unsigned)csr_read(mhartid), n;
+  unsigned spins = 0;
+  if (me == 0) {
+    n = count_harts();
+    __atomic_store_n(&smp_harts, n, __ATOMIC_RELEASE);
+  } else {
+    while ((n = __atomic_load_n(&smp_harts, __ATOMIC_ACQUIRE)) == 0) guest_relax(&spins);
+  }
+  if (me >= n) park(); /* not counted: stay out of the way */
   uint64_t start = mtime();
   while (__atomic_load_n(&guest_harts_arrived, __ATOMIC_ACQUIRE) < n) {
     if (mtime() - start > 2 * TIMEBASE_HZ) {
@@ -148,7 +190,7 @@ unsigned guest_smp_init(void) {
       print_unlock();
       guest_exit(253);
     }
-    cpu_pause();
+    guest_relax(&spins);
   }
   return n;
 }

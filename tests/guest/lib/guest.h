@@ -35,21 +35,26 @@
 #define MMIO32(a) (*(volatile uint32_t *)(uintptr_t)(a))
 #define MMIO64(a) (*(volatile uint64_t *)(uintptr_t)(a))
 
-/* ---- CSRs ---- */
+/* ---- CSRs: by name (mstatus) or number (0x14d, or a macro for one) ---- */
+#define CSR_STR_(x) #x
+#define CSR_STR(x) CSR_STR_(x)
 #define csr_read(csr)                                                 \
   ({                                                                  \
     uint64_t _v;                                                      \
-    __asm__ volatile("csrr %0, " #csr : "=r"(_v)::"memory");          \
+    __asm__ volatile("csrr %0, " CSR_STR(csr) : "=r"(_v)::"memory");  \
     _v;                                                               \
   })
-#define csr_write(csr, v) __asm__ volatile("csrw " #csr ", %0" ::"r"((uint64_t)(v)) : "memory")
-#define csr_set(csr, v) __asm__ volatile("csrs " #csr ", %0" ::"r"((uint64_t)(v)) : "memory")
-#define csr_clear(csr, v) __asm__ volatile("csrc " #csr ", %0" ::"r"((uint64_t)(v)) : "memory")
-#define csr_swap(csr, v)                                                          \
-  ({                                                                              \
-    uint64_t _o;                                                                  \
-    __asm__ volatile("csrrw %0, " #csr ", %1" : "=r"(_o) : "r"((uint64_t)(v)) : "memory"); \
-    _o;                                                                           \
+#define csr_write(csr, v) \
+  __asm__ volatile("csrw " CSR_STR(csr) ", %0" ::"r"((uint64_t)(v)) : "memory")
+#define csr_set(csr, v) \
+  __asm__ volatile("csrs " CSR_STR(csr) ", %0" ::"r"((uint64_t)(v)) : "memory")
+#define csr_clear(csr, v) \
+  __asm__ volatile("csrc " CSR_STR(csr) ", %0" ::"r"((uint64_t)(v)) : "memory")
+#define csr_swap(csr, v)                                                                       \
+  ({                                                                                           \
+    uint64_t _o;                                                                               \
+    __asm__ volatile("csrrw %0, " CSR_STR(csr) ", %1" : "=r"(_o) : "r"((uint64_t)(v)) : "memory"); \
+    _o;                                                                                        \
   })
 
 #define MSTATUS_SIE (1UL << 1)
@@ -155,6 +160,20 @@ static inline unsigned insn_len_at(uint64_t pc) {
 /* Resumes after the instruction that trapped. */
 static inline void trap_skip(struct trap_frame *f) { f->epc += insn_len_at(f->epc); }
 
+/* Race-free waiting for an interrupt handler to set a flag: keep the
+   global enable (mstatus.MIE, or sstatus.SIE in S-mode) off, and loop
+     while (!flag) wait_for_interrupt_m();   (or _s)
+   WFI wakes on a pending and enabled (mie/sie) interrupt even with the
+   global enable off; the interrupt is then taken in the one-instruction
+   window that follows. With the enable on, an interrupt taken between the
+   check and the wfi would leave the hart asleep. */
+static inline void wait_for_interrupt_m(void) {
+  __asm__ volatile("wfi\n\tcsrsi mstatus, 8\n\tcsrci mstatus, 8" ::: "memory");
+}
+static inline void wait_for_interrupt_s(void) {
+  __asm__ volatile("wfi\n\tcsrsi sstatus, 2\n\tcsrci sstatus, 2" ::: "memory");
+}
+
 /* ---- time ---- */
 static inline uint64_t mtime(void) { return MMIO64(CLINT_MTIME); }
 void delay_ticks(uint64_t ticks);
@@ -164,27 +183,37 @@ extern volatile uint64_t guest_fdt;               /* a1 at entry (hart 0's) */
 extern volatile uint32_t guest_harts_arrived;     /* harts that reached main */
 
 static inline void cpu_pause(void) { __asm__ volatile(".4byte 0x0100000f" ::: "memory"); }
+/* Sleeps in WFI until this hart's mtimecmp fires `ticks` from now, with
+   MIE off meanwhile (interrupts that became pending are taken after).
+   Uses and then disarms this hart's mtimecmp. */
+void guest_sleep_ticks(uint64_t ticks);
+/* One step of a wait loop: pause for the first 64 calls, then sleep 50 us
+   per call, so that waiting harts leave the host CPUs to the others. */
+void guest_relax(unsigned *spins);
 
 typedef struct {
   volatile uint32_t locked;
 } spinlock_t;
-void spin_lock(spinlock_t *l);   /* amoswap.w.aq loop */
+void spin_lock(spinlock_t *l);   /* amoswap.w.aq, then waits with guest_relax() */
 void spin_unlock(spinlock_t *l); /* amoswap.w.rl */
 
 typedef struct {
   volatile uint32_t count;
   volatile uint32_t generation;
 } barrier_t;
-/* Sense-reversing barrier over amoadd.w for n harts. */
+/* Barrier for n harts: arrival counted with amoadd.w, release by bumping
+   the generation; waiters use guest_relax(). Reusable back to back. */
 void barrier_wait(barrier_t *b, unsigned n);
 
 /* Number of cpu@ nodes under /cpus in a flattened device tree, or 0 if fdt
    is not a valid device tree (fdt_harts.c). */
 unsigned fdt_count_harts(const void *fdt);
-/* The number of harts in this run: from the device tree, or if there is
-   none, the number that checked in before arrivals stayed unchanged for
-   50 ms. Then waits (at most 2 s, else fails with 253) until that many harts
-   have reached main, so all of them can be counted on. Every hart may call it. */
+/* The number of harts in this run, the same for every hart: hart 0 counts
+   them in the device tree, or if there is none, counts the harts that
+   checked in until that number stayed unchanged for 50 ms, and publishes
+   the count. Harts with mhartid >= the count park. Then waits (at most 2 s,
+   else fails with 253) until that many harts have reached main, so all of
+   them can be counted on. Every hart taking part must call it. */
 unsigned guest_smp_init(void);
 
 int main(unsigned hartid);

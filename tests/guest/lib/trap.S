@@ -152,6 +152,8 @@ m_vslot_\n:
 
   .balign 256
   .globl m_vector_table
+  .option push
+  .option norvc       /* each slot must be exactly 4 bytes */
 m_vector_table:
   j m_vslot_0
   j m_vslot_1
@@ -169,6 +171,7 @@ m_vector_table:
   j m_vslot_13
   j m_vslot_14
   j m_vslot_15
+  .option pop
   VSLOT 0
   VSLOT 1
   VSLOT 2

@@ -1,0 +1,47 @@
+// The `coremu` command line: qemu-system-riscv64 compatible options for the
+// `virt` board, plus coremu's own options.
+//
+// The syntax is QEMU's: options start with one dash or two (`-smp 4` and
+// `--smp 4` are the same), take their argument as the next word, and
+// structured arguments are comma-separated `key=value` lists in which ",,"
+// stands for a literal comma (`-drive file=a,,b.img,if=none,id=d0`). The
+// first item of some lists may omit its key (`-smp 4` is `-smp cpus=4`).
+// docs/user-guide.md describes every option.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "machine/config.h"
+
+namespace cli {
+
+struct Options {
+  machine::MachineConfig machine;
+
+  // Informational requests: when help or version is set, nothing else is
+  // meaningful; print help_output (for help) and exit with status 0.
+  bool help = false;       // -h, -help, --help, -M help, -device help, -cpu help, -accel help
+  bool version = false;    // -version, --version
+  std::string help_output; // the text to print for `help` (usage, or the list asked for)
+
+  bool nographic = false;  // -nographic (serial on stdio; coremu has no display anyway)
+  bool demo = false;       // no arguments at all: the caller runs the bundled demo guest
+
+  // Parsed now, used by later features.
+  std::string accel_threads;  // -accel tcg,thread=X: "single", "multi", or "" when not given
+  bool gdb_wait = false;      // -S: do not start the harts until a debugger says so
+  std::string gdb;            // "" (no stub), "tcp:HOST:PORT" or "unix:PATH"; -s is tcp:127.0.0.1:1234
+};
+
+// Parses argv without argv[0]. With no arguments at all it returns
+// demo = true and a default machine. On any error it throws
+// machine::ConfigError with a one-line message that names the offending
+// option (the caller prefixes "coremu: "). Never crashes or throws anything
+// else on any input (it is fuzzed), except std::bad_alloc.
+Options parse_options(const std::vector<std::string>& args);
+
+// `coremu --help`: a usage line, then every option on one line.
+std::string help_text();
+
+}  // namespace cli
