@@ -659,10 +659,12 @@ std::string help_text() {
     std::string left = fmt::format("-{}", spec.name);
     if (!spec.alias.empty()) left += fmt::format(", -{}", spec.alias);
     if (!spec.arg.empty()) left += fmt::format(" {}", spec.arg);
+    // Each line starts with the option, as in QEMU's -help: scripts such as
+    // xv6-riscv's Makefile grep for '^-gdb' to learn the syntax to use.
     if (left.size() < 34)
-      out += fmt::format("  {:<34}{}\n", left, spec.help);
+      out += fmt::format("{:<34}{}\n", left, spec.help);
     else
-      out += fmt::format("  {}  {}\n", left, spec.help);
+      out += fmt::format("{}  {}\n", left, spec.help);
   }
   out += "\nSee docs/user-guide.md for examples and the differences from QEMU.\n";
   return out;

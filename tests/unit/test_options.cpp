@@ -468,6 +468,9 @@ TEST(Options, HelpTextListsEveryOption) {
                           "-no-reboot", "-name", "-cpu", "-accel", "-enable-kvm", "-s ", "-S ", "-gdb",
                           "-help, -h", "-version"})
     EXPECT_CONTAINS(h, opt);
+  // xv6-riscv's Makefile picks its GDB options with `$(QEMU) -help | grep -q '^-gdb'`.
+  EXPECT_CONTAINS(h, "\n-gdb ");
+  EXPECT_CONTAINS(h, "\n-smp ");
 }
 
 TEST(Options, UnknownAndPositional) {
