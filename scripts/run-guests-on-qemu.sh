@@ -8,11 +8,11 @@
 # first, e.g. standalone:
 #   cmake -S tests/guest -B /tmp/guestbuild && cmake --build /tmp/guestbuild
 #   scripts/run-guests-on-qemu.sh /tmp/guestbuild
-# Runs listed as coremu-only in tests/guest/tests.cmake (HTIF, 255 harts) are
-# skipped. Environment: QEMU (default qemu-system-riscv64), TIMEOUT seconds
-# per run (default 30), EMULATOR to run another emulator with the same
-# command line instead (e.g. EMULATOR=build/coremu; then coremu-only runs
-# are included and -m is not passed).
+# Runs listed as COREMU_ONLY in tests/guest/tests.cmake (HTIF) are skipped,
+# and so are the SLOW ones (255 harts) unless SLOW=1. Environment: QEMU
+# (default qemu-system-riscv64), TIMEOUT seconds per run (default 30), SLOW,
+# EMULATOR to run another emulator with the same command line instead (e.g.
+# EMULATOR=build/coremu: then every run is included and -m is not passed).
 # Exit status 0 if every run exited with its expected code.
 set -u
 
@@ -26,6 +26,7 @@ fi
 qemu=${QEMU:-qemu-system-riscv64}
 emu=${EMULATOR:-}
 limit=${TIMEOUT:-30}
+slow=${SLOW:-0}
 if [ -n "$emu" ]; then
   runner=$emu
 else
@@ -44,9 +45,11 @@ skipped=0
 printf '%-12s %5s %8s %6s %8s  %s\n' program harts expected exit seconds result
 while read -r elf harts expected where; do
   case "$elf" in ''|'#'*) continue ;; esac
-  if [ "$where" = coremu ] && [ -z "$emu" ]; then
-    skipped=$((skipped + 1))
-    continue
+  if [ -z "$emu" ]; then
+    if [ "$where" = coremu ] || { [ "$where" = slow ] && [ "$slow" != 1 ]; }; then
+      skipped=$((skipped + 1))
+      continue
+    fi
   fi
   file="$build/guest/$elf.elf"
   log="$logdir/$elf-$harts.log"
@@ -73,6 +76,6 @@ while read -r elf harts expected where; do
     sed 's/^/    | /' "$log" | tail -n 20
   fi
 done <"$manifest"
-echo "skipped (coremu only): $skipped"
+echo "skipped (coremu only, or slow without SLOW=1): $skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
