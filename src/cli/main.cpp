@@ -31,11 +31,14 @@ std::string demo_path() {
 int run(const std::vector<std::string>& args) {
   cli::Options opts = cli::parse_options(args);
   if (opts.help) {
-    fmt::print("{}", cli::help_text());
+    fmt::print("{}", opts.help_output);
     return 0;
   }
   if (opts.version) {
-    fmt::print("coremu version {}\n", COREMU_VERSION);
+    // Build scripts (xv6's Makefile among them) parse QEMU's banner for a
+    // version; coremu follows qemu-system-riscv64 7.2's command line.
+    fmt::print("QEMU emulator version 7.2.0 (coremu {}, qemu-system-riscv64 compatible)\n"
+               "coremu {}: a parallel RISC-V full-system emulator\n", COREMU_VERSION, COREMU_VERSION);
     return 0;
   }
   if (opts.demo) {

@@ -4,7 +4,7 @@
 
 namespace coremu {
 
-Runner::~Runner() { stop(); }
+Runner::~Runner() = default;  // run() joins every thread before it returns
 
 void Runner::wake(unsigned i) {
   if (i >= slots_.size()) return;
@@ -75,6 +75,8 @@ int Runner::run(machine::Machine& m) {
     }
     break;
   }
+  m.on_shutdown = nullptr;
+  m_ = nullptr;  // the machine may be destroyed before this runner
   return m.shutdown_status().value_or(0);
 }
 

@@ -1,6 +1,8 @@
 // The virt board: address decoding, image loading, reset ROM, shutdown.
 #include "machine/machine.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -53,6 +55,10 @@ bool overlaps(uint64_t a_lo, uint64_t a_hi, uint64_t b_lo, uint64_t b_hi) { retu
 
 }  // namespace
 
+namespace {
+constexpr const char* kDefaultFirmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf";
+}
+
 Machine::Machine(const MachineConfig& cfg, HartLines& lines, Clock& clock)
     : cfg_(validated(cfg)),
       lines_(lines),
@@ -60,6 +66,14 @@ Machine::Machine(const MachineConfig& cfg, HartLines& lines, Clock& clock)
       ram_(memmap::kDramBase, cfg_.ram_size),
       rom_(memmap::kMromSize, 0) {
   if (cfg_.bios.empty()) cfg_.bios = "none";
+  if (cfg_.bios == "default") {
+    // As QEMU: -bios default is the distribution's OpenSBI (fw_dynamic).
+    // (The Linux issue replaces this with a built-in SBI.)
+    cfg_.bios = kDefaultFirmware;
+    if (access(kDefaultFirmware, R_OK) != 0)
+      throw ConfigError(fmt::format("-bios default: OpenSBI is not installed ({}); install Debian's opensbi "
+                                    "package or give -bios FILE", kDefaultFirmware));
+  }
   create_devices();
   attach_drives();
   load_images();
