@@ -1,9 +1,45 @@
 #!/usr/bin/env bash
-# Quick start, step 2: the whole test suite (unit, guest programs, real
-# firmware, sanitizers, fuzzers). Installs what is missing first.
+# Quick start, step 2: the whole test suite. Installs what is missing, then
+#   1. ASan+UBSan build: unit tests and guest programs (up to 64 harts);
+#   2. ThreadSanitizer build: the multi-hart guest programs;
+#   3. libFuzzer targets for the parsers of outside input, run briefly;
+#   4. the default build: every test (unit, guest programs up to 255 harts,
+#      OpenSBI/U-Boot boots, command-line errors). Its summary comes last.
+# COREMU_QUICK=1 skips 1-3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+
+stage() { echo; echo "=== test.sh: $*"; }
+
+if [ "${COREMU_QUICK:-0}" != 1 ]; then
+  stage "ASan+UBSan"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j2
+  ctest --test-dir build-asan -j2 --timeout 600 --output-on-failure -E 'smp255|^(opensbi|uboot)'
+
+  stage "ThreadSanitizer (multi-hart guests)"
+  cmake --preset tsan -DCOREMU_TESTS=ON >/dev/null
+  cmake --build --preset tsan -j2 --target coremu guests
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir build-tsan -j2 --timeout 600 --output-on-failure -R 'guest_(smp_|demo).*_smp(4|64)$'
+
+  stage "libFuzzer (${COREMU_FUZZ_SECONDS:=20}s per target)"
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j2
+  mkdir -p build-fuzz/corpus/fuzz_options build-fuzz/corpus/fuzz_elf build-fuzz/corpus/fuzz_dtb
+  # Seeds: a real command line, a real RISC-V ELF, a real device tree.
+  printf -- '-M\0virt\0-smp\0004\0-m\000256M\0-drive\0file=a.img,if=none,id=x0\0-device\0virtio-blk-device,drive=x0' \
+    > build-fuzz/corpus/fuzz_options/seed
+  cp /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf build-fuzz/corpus/fuzz_elf/seed.elf
+  build-fuzz/coremu -M virt,dumpdtb=build-fuzz/corpus/fuzz_dtb/seed.dtb -smp 2 </dev/null
+  for t in fuzz_options fuzz_elf fuzz_dtb; do
+    "build-fuzz/tests/fuzz/$t" -max_total_time="$COREMU_FUZZ_SECONDS" -print_final_stats=0 \
+      "build-fuzz/corpus/$t" 2>&1 | tail -n 1
+  done
+fi
+
+stage "all tests (default build)"
 cmake --preset default >/dev/null
 cmake --build --preset default -j2
 ctest --preset default -j2 --timeout 600
