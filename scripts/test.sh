@@ -29,8 +29,8 @@ if [ "${COREMU_QUICK:-0}" != 1 ]; then
   cmake --build --preset fuzz -j2
   mkdir -p build-fuzz/corpus/fuzz_options build-fuzz/corpus/fuzz_elf build-fuzz/corpus/fuzz_dtb
   # Seeds: a real command line, a real RISC-V ELF, a real device tree.
-  printf -- '-M\0virt\0-smp\0004\0-m\000256M\0-drive\0file=a.img,if=none,id=x0\0-device\0virtio-blk-device,drive=x0' \
-    > build-fuzz/corpus/fuzz_options/seed
+  printf '%s\0' -M virt -smp 4 -m 256M -drive file=a.img,if=none,id=x0 \
+    -device virtio-blk-device,drive=x0 > build-fuzz/corpus/fuzz_options/seed
   cp /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf build-fuzz/corpus/fuzz_elf/seed.elf
   build-fuzz/coremu -M virt,dumpdtb=build-fuzz/corpus/fuzz_dtb/seed.dtb -smp 2 </dev/null
   for t in fuzz_options fuzz_elf fuzz_dtb; do
