@@ -98,15 +98,27 @@ LoadedImage load_elf(const std::vector<uint8_t>& file, const std::string& path, 
     if (ph.p_filesz > ph.p_memsz) throw bad(fmt::format("segment {} has filesz > memsz", i));
     if (ph.p_offset > file.size() || ph.p_filesz > file.size() - ph.p_offset)
       throw bad(fmt::format("truncated ELF file (segment {} extends past the end of the file)", i));
-    uint64_t lo = ph.p_paddr;
-    if (lo < ram_base || lo >= ram_end || ph.p_memsz > ram_end - lo)
+    uint64_t lo = ph.p_paddr, hi = lo + ph.p_memsz;
+    if (hi < lo || hi <= ram_base || lo >= ram_end)
       throw bad(fmt::format("segment {} at physical {} is outside RAM {}", i,
                             range(lo, lo + ph.p_memsz), range(ram_base, ram_end)));
+    uint64_t skip = 0;  // bytes clipped off the front
+    if (lo < ram_base || hi > ram_end) {
+      // As QEMU does, load what falls in RAM and drop the rest (typically
+      // the ELF headers of a segment that starts a page below RAM).
+      fmt::print(stderr, "coremu: warning: {} '{}': segment {} at physical {} is partly outside RAM {}; "
+                 "the bytes outside are not loaded\n", what, path, i, range(lo, hi), range(ram_base, ram_end));
+      skip = lo < ram_base ? ram_base - lo : 0;
+      lo += skip;
+      hi = std::min(hi, ram_end);
+    }
     Blob b;
     b.addr = lo;
-    b.data.assign(file.begin() + static_cast<ptrdiff_t>(ph.p_offset),
-                  file.begin() + static_cast<ptrdiff_t>(ph.p_offset + ph.p_filesz));
-    b.zeros = ph.p_memsz - ph.p_filesz;
+    uint64_t file_lo = std::min<uint64_t>(skip, ph.p_filesz);
+    uint64_t file_hi = std::min<uint64_t>(ph.p_filesz, skip + (hi - lo));
+    b.data.assign(file.begin() + static_cast<ptrdiff_t>(ph.p_offset + file_lo),
+                  file.begin() + static_cast<ptrdiff_t>(ph.p_offset + file_hi));
+    b.zeros = (hi - lo) - b.data.size();
     if (img.blobs.empty() || lo < img.low) img.low = lo;
     if (img.blobs.empty() || b.end() > img.high) img.high = b.end();
     for (const Blob& o : img.blobs)
