@@ -99,18 +99,18 @@ LoadedImage load_elf(const std::vector<uint8_t>& file, const std::string& path, 
     if (ph.p_offset > file.size() || ph.p_filesz > file.size() - ph.p_offset)
       throw bad(fmt::format("truncated ELF file (segment {} extends past the end of the file)", i));
     uint64_t lo = ph.p_paddr, hi = lo + ph.p_memsz;
-    if (hi < lo || hi <= ram_base || lo >= ram_end)
+    if (hi < lo || hi <= ram_base || lo >= ram_end || hi > ram_end)
       throw bad(fmt::format("segment {} at physical {} is outside RAM {}", i,
                             range(lo, lo + ph.p_memsz), range(ram_base, ram_end)));
     uint64_t skip = 0;  // bytes clipped off the front
-    if (lo < ram_base || hi > ram_end) {
-      // As QEMU does, load what falls in RAM and drop the rest (typically
-      // the ELF headers of a segment that starts a page below RAM).
+    if (lo < ram_base) {
+      // As QEMU does, load what falls in RAM and drop the rest: typically
+      // the ELF headers of a segment that starts a page below RAM. (A
+      // segment running past the end of RAM is an error: it would lose code.)
       fmt::print(stderr, "coremu: warning: {} '{}': segment {} at physical {} is partly outside RAM {}; "
                  "the bytes outside are not loaded\n", what, path, i, range(lo, hi), range(ram_base, ram_end));
-      skip = lo < ram_base ? ram_base - lo : 0;
-      lo += skip;
-      hi = std::min(hi, ram_end);
+      skip = ram_base - lo;
+      lo = ram_base;
     }
     Blob b;
     b.addr = lo;

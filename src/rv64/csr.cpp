@@ -39,7 +39,7 @@ bool Hart::csr_op(const Insn& in, unsigned csr, uint64_t wval, int op, uint64_t&
   if (!read_csr(csr, old, true, &in)) return false;
   if (!write) return true;
   uint64_t nv = op == 0 ? wval : op == 1 ? (old | wval) : (old & ~wval);
-  return write_csr(csr, nv, true);
+  return write_csr(csr, nv, true, &in);
 }
 
 bool Hart::read_csr(unsigned num, uint64_t& v, bool checked, const Insn* in) {
@@ -110,7 +110,7 @@ bool Hart::read_csr(unsigned num, uint64_t& v, bool checked, const Insn* in) {
   }
 }
 
-bool Hart::write_csr(unsigned num, uint64_t v, bool checked) {
+bool Hart::write_csr(unsigned num, uint64_t v, bool checked, const Insn* in) {
   constexpr uint32_t kIrq = 1;
   auto irq_changed = [this] { attention_.fetch_or(kIrq, std::memory_order_relaxed); };
   if (num >= 0xc00 && num <= 0xc1f) return !checked;  // read-only (debugger may "write": ignored)
@@ -204,8 +204,14 @@ bool Hart::write_csr(unsigned num, uint64_t v, bool checked) {
       cfg = nv;
       return true;
     }
-    case 0xb00: cycle_offset_ = static_cast<int64_t>(v - icount_); return true;
-    case 0xb02: instret_offset_ = static_cast<int64_t>(v - icount_); return true;
+    case 0xb00: case 0xb02: {
+      // The write replaces the writing instruction's own increment: the
+      // next instruction reads exactly v (Zicsr). Without an instruction
+      // (debugger) nothing retires before the next read.
+      uint64_t retired = in ? icount_at(*in) + 1 : icount_;
+      (num == 0xb00 ? cycle_offset_ : instret_offset_) = static_cast<int64_t>(v - retired);
+      return true;
+    }
     case 0x7a0: tselect_ = 0; return true;
     case 0x7a1: case 0x7a2: return true;
     default: return false;

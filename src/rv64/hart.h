@@ -219,7 +219,9 @@ class Hart {
   const Insn* cur_insns_ = nullptr;  // first instruction of the running block
 
   bool read_csr(unsigned num, uint64_t& v, bool checked, const Insn* in);
-  bool write_csr(unsigned num, uint64_t v, bool checked);
+  // `in` is the writing instruction (nullptr for the debugger): a counter
+  // it writes does not also count that instruction.
+  bool write_csr(unsigned num, uint64_t v, bool checked, const Insn* in = nullptr);
 
   std::unique_ptr<BlockCache> blocks_;
 

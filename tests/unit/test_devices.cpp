@@ -1375,3 +1375,18 @@ TEST_F(MachineFixture, GuestTakesAUartInterruptThroughThePlic) {
 }
 
 }  // namespace
+
+// A segment that starts below RAM (the ELF headers a page below the code, as
+// many linker scripts produce) loads its in-RAM part, as QEMU does.
+TEST(Loader, SegmentStraddlingTheStartOfRamLoadsItsRamPart) {
+  TempDir dir;
+  std::vector<uint8_t> payload(0x1000 + 8);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 7);
+  std::string p = dir.file("s.elf", make_elf(kRamBase - 0x1000, kRamBase, payload, payload.size() + 8));
+  LoadedImage img = load_image(p, "kernel", kRamBase, kRamBase, kRamSize);
+  ASSERT_EQ(img.blobs.size(), 1u);
+  EXPECT_EQ(img.blobs[0].addr, kRamBase);
+  ASSERT_EQ(img.blobs[0].data.size(), 8u);
+  EXPECT_EQ(img.blobs[0].data[0], payload[0x1000]);
+  EXPECT_EQ(img.blobs[0].zeros, 8u);
+}
