@@ -39,6 +39,11 @@ void Runner::hart_loop(unsigned i) {
     h.set_irq_line(rv64::kMTI, now >= m.mtimecmp(i));
     h.update_sstc(now);
     rv64::Exit e = h.run(kQuantum);
+    if (e == rv64::Exit::kPause) {
+      // The guest is spinning: let a hart that holds what it waits for run.
+      std::this_thread::yield();
+      continue;
+    }
     if (e != rv64::Exit::kWfi) continue;
     // WFI: sleep until an enabled interrupt is pending, the next timer
     // deadline passes, or the machine stops.

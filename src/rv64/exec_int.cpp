@@ -113,7 +113,7 @@ RV_EXEC(fence) {
   return kNext;
 }
 RV_EXEC(fence_tso) { return kNext; }
-RV_EXEC(pause) { return kNext; }
+RV_EXEC(pause) { return h.do_pause(in); }
 RV_EXEC(fence_i) {
   h.request_code_flush();
   h.pc += in.len;

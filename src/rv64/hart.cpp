@@ -91,7 +91,7 @@ void Hart::reset(uint64_t reset_pc) {
   tselect_ = 0;
   frm = fflags = 0;
   resv_addr = ~0ull;
-  wfi_ = false;
+  wfi_ = pause_ = false;
   icount_ = 0;
   mip_hw_.store(0, std::memory_order_relaxed);
   flush_tlb();
@@ -347,6 +347,10 @@ Exit Hart::run(uint64_t max_insns) {
     if (RV_UNLIKELY(wfi_)) {
       wfi_ = false;
       return Exit::kWfi;
+    }
+    if (RV_UNLIKELY(pause_)) {
+      pause_ = false;
+      return Exit::kPause;
     }
   }
   return Exit::kBudget;

@@ -56,6 +56,7 @@ enum class Exit : uint8_t {
   kBudget,     // executed the requested number of instructions
   kWfi,        // executed WFI with no interrupt pending: sleep until one is
   kAttention,  // someone called request_attention() (pause, device event...)
+  kPause,      // executed the Zihintpause `pause` hint: a good moment to yield
   kEbreakHalt, // reserved for the debugger
 };
 
@@ -140,6 +141,12 @@ class Hart {
   Flow do_mret();
   Flow do_sret();
   Flow do_wfi(const Insn& in);
+  // The `pause` hint: ends the block and makes run() return kPause.
+  Flow do_pause(const Insn& in) {
+    pause_ = true;
+    pc += in.len;
+    return kJump;
+  }
   Flow do_sfence_vma(const Insn& in);
   uint64_t read_time() { return bus_.mtime(); }
 
@@ -197,6 +204,7 @@ class Hart {
   std::atomic<uint32_t> attention_{0};
   std::atomic<uint64_t> mip_hw_{0};
   bool wfi_ = false;
+  bool pause_ = false;
   bool code_flush_pending_ = false;
 
   // CSR state.

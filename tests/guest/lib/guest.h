@@ -211,7 +211,7 @@ unsigned fdt_count_harts(const void *fdt);
 /* The number of harts in this run, the same for every hart: hart 0 counts
    them in the device tree, or if there is none, counts the harts that
    checked in until that number stayed unchanged for 50 ms, and publishes
-   the count. Harts with mhartid >= the count park. Then waits (at most 2 s,
+   the count. Harts with mhartid >= the count park. Then waits (at most 30 s,
    else fails with 253) until that many harts have reached main, so all of
    them can be counted on. Every hart taking part must call it. */
 unsigned guest_smp_init(void);
