@@ -41,6 +41,8 @@ int run(const std::vector<std::string>& args) {
                "coremu {}: a parallel RISC-V full-system emulator\n", COREMU_VERSION, COREMU_VERSION);
     return 0;
   }
+  if (opts.gdb_wait || !opts.gdb.empty())
+    throw machine::ConfigError("the GDB server (-s, -S, -gdb) is not implemented yet");
   if (opts.demo) {
     opts.machine.kernel = demo_path();
     opts.machine.bios = "none";
