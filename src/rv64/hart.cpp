@@ -208,7 +208,11 @@ Flow Hart::do_sret() {
 Flow Hart::do_wfi(const Insn& in) {
   if (priv_ == kUser || (priv_ == kSupervisor && (mstatus_ & mstatus::TW))) return illegal(in);
   pc += in.len;
-  if (!wfi_wakeup_pending()) wfi_ = true;
+  // Stall only when nothing at all is pending: an interrupt pending but
+  // masked (even in mie) makes WFI a no-op, which the spec permits and the
+  // ISA tests (rv64si-p-wfi) expect. Once asleep, only an interrupt enabled
+  // in mie wakes the hart (wfi_wakeup_pending), as the spec recommends.
+  if (mip() == 0) wfi_ = true;
   return kJump;
 }
 

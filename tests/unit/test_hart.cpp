@@ -322,4 +322,38 @@ TEST_F(HartTest, DecodeTableMatchesKnownWords) {
   EXPECT_EQ(c.imm, 5);
 }
 
+// Regression (riscv-tests rv64mi-p-instret_overflow): a value written to
+// minstret/mcycle by a CSR instruction replaces that instruction's own
+// increment, so the next instruction reads exactly the value written, even
+// when the write is not the first instruction of its decoded block.
+TEST_F(HartTest, CounterWriteIsReadBackByNextInstruction) {
+  h.x[5] = 1000;
+  put(kBase, {addi(1, 0, 1), addi(1, 1, 1), addi(1, 1, 1),
+              csrrw(0, 0xb02, 0) /*minstret = 0*/, csrrs(10, 0xb02, 0), csrrs(11, 0xb02, 0),
+              csrrw(0, 0xb00, 5) /*mcycle = 1000*/, csrrs(12, 0xb00, 0), addi(0, 0, 0),
+              csrrs(13, 0xc02, 0) /*instret shadow*/});
+  h.run(10);
+  EXPECT_EQ(h.x[10], 0u);
+  EXPECT_EQ(h.x[11], 1u);
+  EXPECT_EQ(h.x[12], 1000u);
+  EXPECT_EQ(h.x[13], 5u);  // csrrs x10, csrrs x11, csrrw, csrrs x12, addi
+  // A debugger write is what the next read returns, then counting resumes.
+  EXPECT_TRUE(h.csr_write(0xb02, 500));
+  EXPECT_EQ(csr(0xb02), 500u);
+  put(kBase + 0x100, {addi(0, 0, 0), addi(0, 0, 0)});
+  h.pc = kBase + 0x100;
+  h.run(2);
+  EXPECT_EQ(csr(0xb02), 502u);
+}
+
+}  // namespace
+
+namespace {
+TEST_F(HartTest, WfiDoesNotStallWhileAnInterruptIsPendingEvenIfMasked) {
+  // mie = 0, yet SSIP pending: WFI falls through (rv64si-p-wfi).
+  put(kBase, {kWfi, addi(1, 0, 1)});
+  h.csr_write(0x344, 1 << kSSI);
+  EXPECT_EQ(h.run(2), Exit::kBudget);
+  EXPECT_EQ(h.x[1], 1u);
+}
 }  // namespace
