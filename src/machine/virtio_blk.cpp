@@ -206,9 +206,12 @@ void VirtioBlk::set_status(uint32_t value) {
   }
   value &= 0xff;
   if ((value & kFeaturesOk) && !(status_ & kFeaturesOk)) {
-    // Accept the features only if they are a subset of ours and include
-    // VIRTIO_F_VERSION_1 (no legacy interface on MMIO version 2).
-    bool ok = (driver_features_ & ~device_features()) == 0 && (driver_features_ >> kFVersion1 & 1);
+    // Accept the features if they are a subset of ours. A driver that never
+    // writes the high feature word (xv6 does not) leaves VIRTIO_F_VERSION_1
+    // unacknowledged; the spec (6.2) lets a device refuse that, but QEMU
+    // accepts it and keeps the 1.x ring layout, and so do we: MMIO version 2
+    // has no legacy interface to fall back to.
+    bool ok = (driver_features_ & ~device_features()) == 0;
     if (!ok) value &= ~kFeaturesOk;
   }
   status_ = value | (status_ & kNeedsReset);

@@ -612,11 +612,19 @@ TEST_F(VirtioFixture, IdentityFeaturesAndConfig) {
   EXPECT_EQ(reg(VirtioBlk::kConfigGeneration), 0u);
 }
 
-TEST_F(VirtioFixture, FeaturesWithoutVersion1AreRefused) {
+// A driver that never acknowledges VIRTIO_F_VERSION_1 (xv6 writes only the
+// low feature word) is accepted, as QEMU does; one asking for a feature the
+// device does not offer is refused.
+TEST_F(VirtioFixture, FeaturesWithoutVersion1AreAcceptedUnofferedOnesRefused) {
   dev.attach(image, false, "s");
   set(VirtioBlk::kStatus, 3);
   set(VirtioBlk::kDriverFeaturesSel, 0);
   set(VirtioBlk::kDriverFeatures, 1u << VirtioBlk::kFFlush);
+  set(VirtioBlk::kStatus, 3 | VirtioBlk::kFeaturesOk);
+  EXPECT_TRUE(reg(VirtioBlk::kStatus) & VirtioBlk::kFeaturesOk);
+  set(VirtioBlk::kStatus, 0);
+  set(VirtioBlk::kStatus, 3);
+  set(VirtioBlk::kDriverFeatures, 1u << 3);  // not offered
   set(VirtioBlk::kStatus, 3 | VirtioBlk::kFeaturesOk);
   EXPECT_FALSE(reg(VirtioBlk::kStatus) & VirtioBlk::kFeaturesOk);
 }
@@ -1389,4 +1397,48 @@ TEST(Loader, SegmentStraddlingTheStartOfRamLoadsItsRamPart) {
   ASSERT_EQ(img.blobs[0].data.size(), 8u);
   EXPECT_EQ(img.blobs[0].data[0], payload[0x1000]);
   EXPECT_EQ(img.blobs[0].zeros, 8u);
+}
+
+// The xv6-riscv driver's initialisation: it writes only the low feature word
+// (never acknowledging VIRTIO_F_VERSION_1), re-reads Status for FEATURES_OK,
+// sets up an 8-entry queue and reads a block with a three-descriptor chain.
+// QEMU accepts this; the device must too.
+TEST_F(VirtioFixture, Xv6StyleDriverWithoutVersion1Works) {
+  dev.attach(image, false, "s");
+  uint32_t status = 0;
+  set(VirtioBlk::kStatus, status);
+  status |= VirtioBlk::kAcknowledge;
+  set(VirtioBlk::kStatus, status);
+  status |= VirtioBlk::kDriver;
+  set(VirtioBlk::kStatus, status);
+  uint32_t features = reg(VirtioBlk::kDeviceFeatures);
+  features &= ~(1u << VirtioBlk::kFRo);
+  features &= ~(1u << VirtioBlk::kFIndirectDesc);
+  set(VirtioBlk::kDriverFeatures, features);
+  status |= VirtioBlk::kFeaturesOk;
+  set(VirtioBlk::kStatus, status);
+  ASSERT_TRUE(reg(VirtioBlk::kStatus) & VirtioBlk::kFeaturesOk);
+  set(VirtioBlk::kQueueSel, 0);
+  ASSERT_EQ(reg(VirtioBlk::kQueueReady), 0u);
+  ASSERT_GE(reg(VirtioBlk::kQueueNumMax), kQueueNum);
+  set(VirtioBlk::kQueueNum, kQueueNum);
+  set(VirtioBlk::kQueueDescLow, static_cast<uint32_t>(kDesc));
+  set(VirtioBlk::kQueueDescHigh, 0);
+  set(VirtioBlk::kQueueDriverLow, static_cast<uint32_t>(kAvail));
+  set(VirtioBlk::kQueueDriverHigh, 0);
+  set(VirtioBlk::kQueueDeviceLow, static_cast<uint32_t>(kUsed));
+  set(VirtioBlk::kQueueDeviceHigh, 0);
+  set(VirtioBlk::kQueueReady, 1);
+  status |= VirtioBlk::kDriverOk;
+  set(VirtioBlk::kStatus, status);
+  EXPECT_EQ(reg(VirtioBlk::kStatus) & VirtioBlk::kNeedsReset, 0u);
+
+  request(VirtioBlk::kTIn, 2, 1024, true);  // one 1 KiB xv6 block
+  submit(0);
+  EXPECT_EQ(used_idx(), 1);
+  EXPECT_EQ(ram.get<uint8_t>(kStatus), VirtioBlk::kSOk);
+  EXPECT_EQ(0, std::memcmp(&ram.mem[kData - FakeRam::kBase], &disk[2 * 512], 1024));
+  EXPECT_TRUE(irq.level[kVirtioIrq]);
+  set(VirtioBlk::kInterruptAck, reg(VirtioBlk::kInterruptStatus) & 3);
+  EXPECT_FALSE(irq.level[kVirtioIrq]);
 }
