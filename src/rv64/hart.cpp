@@ -227,11 +227,8 @@ void Hart::flush_code_cache() { blocks_->flush(); }
 // ---- the execution loop -------------------------------------------------------------
 
 bool Hart::fetch_slow(uint64_t va, uint16_t& half) {
-  TlbEntry* e = &itlb_->e[2][(va >> kPageShift) & (kTlbSize - 1)];
-  if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != (va & ~(kPageSize - 1))) {
-    e = tlb_fill(va, Access::kExec, 2);
-    if (!e) return false;
-  }
+  TlbEntry* e = tlb_entry(va, Access::kExec);
+  if (!e) return false;
   if (e->tag & (kPageSize - 1)) {  // not directly executable memory
     trap(kInsnAccessFault, va);
     return false;
@@ -243,10 +240,8 @@ bool Hart::fetch_slow(uint64_t va, uint16_t& half) {
 Hart::Block* Hart::lookup_block() {
   TlbEntry* e = &itlb_->e[2][(pc >> kPageShift) & (kTlbSize - 1)];
   if (RV_UNLIKELY(e->tag != (pc & ~(kPageSize - 1)))) {
-    if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != (pc & ~(kPageSize - 1))) {
-      e = tlb_fill(pc, Access::kExec, 2);
-      if (!e) return nullptr;
-    }
+    e = tlb_entry(pc, Access::kExec);
+    if (!e) return nullptr;
     if (e->tag & (kPageSize - 1)) {
       trap(kInsnAccessFault, pc);
       return nullptr;

@@ -57,7 +57,6 @@ enum class Exit : uint8_t {
   kWfi,        // executed WFI with no interrupt pending: sleep until one is
   kAttention,  // someone called request_attention() (pause, device event...)
   kPause,      // executed the Zihintpause `pause` hint: a good moment to yield
-  kEbreakHalt, // reserved for the debugger
 };
 
 // Kinds of memory access, for translation and faults.
@@ -148,7 +147,6 @@ class Hart {
     return kJump;
   }
   Flow do_sfence_vma(const Insn& in);
-  uint64_t read_time() { return bus_.mtime(); }
 
   // FP state.
   bool fp_enabled() const { return (mstatus_ & mstatus::FS) != 0; }
@@ -189,11 +187,12 @@ class Hart {
   bool store_slow(uint64_t va, T value);
   // Walks the page table (or identity-maps) and fills the TLB entry for va.
   // On a fault raises the trap and returns nullptr.
-  TlbEntry* tlb_fill(uint64_t va, Access acc, unsigned size);
+  TlbEntry* tlb_fill(uint64_t va, Access acc);
+  // The TLB entry translating va for acc in the current context, filled if
+  // needed (its tag may still carry slow-path flags); nullptr after a fault.
+  TlbEntry* tlb_entry(uint64_t va, Access acc);
   // Page walk proper; returns the physical address or nullopt.
-  std::optional<uint64_t> walk(uint64_t va, Access acc, unsigned ctx, bool update_ad,
-                               uint64_t* page_size);
-  bool access_phys(uint64_t pa, unsigned size, uint64_t& v, bool write);
+  std::optional<uint64_t> walk(uint64_t va, Access acc, unsigned ctx, bool update_ad);
 
   unsigned hartid_;
   Bus& bus_;

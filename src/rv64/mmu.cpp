@@ -97,21 +97,26 @@ static WalkResult do_walk(Ram& ram, uint64_t satp, uint64_t mstatus, uint64_t va
   return {false, 0, fault_for(acc)};
 }
 
-std::optional<uint64_t> Hart::walk(uint64_t va, Access acc, unsigned ctx, bool update_ad,
-                                   uint64_t* page_size) {
+std::optional<uint64_t> Hart::walk(uint64_t va, Access acc, unsigned ctx, bool update_ad) {
   Priv eff = ctx == kCtxM ? kMachine : ctx == kCtxS ? kSupervisor : kUser;
   WalkResult r = do_walk(ram_, satp_, mstatus_, va, acc, eff, update_ad);
-  if (page_size) *page_size = kPageSize;
   if (!r.ok) return std::nullopt;
   return r.pa;
 }
 
 std::optional<uint64_t> Hart::translate_debug(uint64_t va, Access acc) {
   unsigned ctx = acc == Access::kExec ? static_cast<unsigned>(itlb_ - tlb_.get()) : dctx_;
-  return walk(va, acc, ctx, false, nullptr);
+  return walk(va, acc, ctx, false);
 }
 
-Hart::TlbEntry* Hart::tlb_fill(uint64_t va, Access acc, unsigned size) {
+Hart::TlbEntry* Hart::tlb_entry(uint64_t va, Access acc) {
+  Tlb* t = acc == Access::kExec ? itlb_ : dtlb_;
+  TlbEntry* e = &t->e[static_cast<unsigned>(acc)][(va >> kPageShift) & (kTlbSize - 1)];
+  if (!(e->tag & kTlbInvalid) && (e->tag & ~(kPageSize - 1)) == (va & ~(kPageSize - 1))) return e;
+  return tlb_fill(va, acc);
+}
+
+Hart::TlbEntry* Hart::tlb_fill(uint64_t va, Access acc) {
   unsigned ctx = acc == Access::kExec ? static_cast<unsigned>(itlb_ - tlb_.get()) : dctx_;
   Priv eff = ctx == kCtxM ? kMachine : ctx == kCtxS ? kSupervisor : kUser;
   WalkResult r = do_walk(ram_, satp_, mstatus_, va, acc, eff, true);
@@ -130,11 +135,6 @@ Hart::TlbEntry* Hart::tlb_fill(uint64_t va, Access acc, unsigned size) {
   return &e;
 }
 
-// Physical access for the slow paths.
-bool Hart::access_phys(uint64_t pa, unsigned size, uint64_t& v, bool write) {
-  return write ? bus_.store(pa, size, v) : bus_.load(pa, size, v);
-}
-
 template <class T>
 bool Hart::load_slow(uint64_t va, T& out) {
   if (va & (sizeof(T) - 1)) {
@@ -148,11 +148,8 @@ bool Hart::load_slow(uint64_t va, T& out) {
     out = static_cast<T>(v);
     return true;
   }
-  TlbEntry* e = &dtlb_->e[0][(va >> kPageShift) & (kTlbSize - 1)];
-  if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != (va & ~(kPageSize - 1))) {
-    e = tlb_fill(va, Access::kRead, sizeof(T));
-    if (!e) return false;
-  }
+  TlbEntry* e = tlb_entry(va, Access::kRead);
+  if (!e) return false;
   if (!(e->tag & kFlagMmio)) {
     out = host_load<T>(reinterpret_cast<const uint8_t*>(va + e->host_addend));
     return true;
@@ -170,20 +167,14 @@ template <class T>
 bool Hart::store_slow(uint64_t va, T value) {
   if (va & (sizeof(T) - 1)) {
     // Misaligned: check every byte is writable first, then write them.
-    for (unsigned i = 0; i < sizeof(T); ++i) {
-      TlbEntry* e = &dtlb_->e[1][((va + i) >> kPageShift) & (kTlbSize - 1)];
-      if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != ((va + i) & ~(kPageSize - 1)))
-        if (!tlb_fill(va + i, Access::kWrite, 1)) return false;
-    }
+    for (unsigned i = 0; i < sizeof(T); ++i)
+      if (!tlb_entry(va + i, Access::kWrite)) return false;
     for (unsigned i = 0; i < sizeof(T); ++i)
       if (!store_slow<uint8_t>(va + i, static_cast<uint8_t>(uint64_t{value} >> (8 * i)))) return false;
     return true;
   }
-  TlbEntry* e = &dtlb_->e[1][(va >> kPageShift) & (kTlbSize - 1)];
-  if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != (va & ~(kPageSize - 1))) {
-    e = tlb_fill(va, Access::kWrite, sizeof(T));
-    if (!e) return false;
-  }
+  TlbEntry* e = tlb_entry(va, Access::kWrite);
+  if (!e) return false;
   uint64_t pa = va + e->phys_addend;
   if (!(e->tag & kFlagMmio)) {
     host_store<T>(reinterpret_cast<uint8_t*>(va + e->host_addend), value);
@@ -211,11 +202,8 @@ uint8_t* Hart::amo_ptr(uint64_t va, unsigned size) {
     trap(kStoreMisaligned, va);
     return nullptr;
   }
-  TlbEntry* e = &dtlb_->e[1][(va >> kPageShift) & (kTlbSize - 1)];
-  if ((e->tag & kTlbInvalid) || (e->tag & ~(kPageSize - 1)) != (va & ~(kPageSize - 1))) {
-    e = tlb_fill(va, Access::kWrite, size);
-    if (!e) return nullptr;
-  }
+  TlbEntry* e = tlb_entry(va, Access::kWrite);
+  if (!e) return nullptr;
   if (e->tag & kFlagMmio) {
     trap(kStoreAccessFault, va);
     return nullptr;
