@@ -11,7 +11,9 @@
 
 #include "cli/options.h"
 #include "coremu/console.h"
+#include "coremu/debug.h"
 #include "coremu/runner.h"
+#include "server.h"
 #include "machine/machine.h"
 
 namespace {
@@ -41,8 +43,8 @@ int run(const std::vector<std::string>& args) {
                "coremu {}: a parallel RISC-V full-system emulator\n", COREMU_VERSION, COREMU_VERSION);
     return 0;
   }
-  if (opts.gdb_wait || !opts.gdb.empty())
-    throw machine::ConfigError("the GDB server (-s, -S, -gdb) is not implemented yet");
+  if (opts.gdb_wait && opts.gdb.empty())
+    throw machine::ConfigError("-S waits for a debugger to start the harts: add -s or -gdb DEV");
   if (opts.demo) {
     opts.machine.kernel = demo_path();
     opts.machine.bios = "none";
@@ -65,9 +67,19 @@ int run(const std::vector<std::string>& args) {
     serial = std::make_unique<coremu::FileBackend>(opts.machine.serial);
     m.set_serial_backend(serial.get());
   }
+  std::unique_ptr<coremu::Debugger> debugger;
+  std::unique_ptr<gdbstub::Server> gdb;
+  if (!opts.gdb.empty()) {
+    runner.enable_debug(opts.gdb_wait);
+    debugger = std::make_unique<coremu::Debugger>(m, runner);
+    gdb = std::make_unique<gdbstub::Server>(*debugger, opts.gdb);
+    gdb->start();
+    fmt::print(stderr, "coremu: GDB server on {}{}\n", opts.gdb, opts.gdb_wait ? " (harts wait for the debugger)" : "");
+  }
   std::unique_ptr<coremu::StdinReader> input;
   if (opts.machine.serial == "stdio") input = std::make_unique<coremu::StdinReader>(m, [&runner] { runner.stop(); });
   int status = runner.run(m);
+  if (gdb) gdb->shutdown();
   input.reset();
   return status;
 }

@@ -23,6 +23,10 @@ void Runner::timer_changed(unsigned hart) { wake(hart); }
 
 void Runner::stop() {
   stop_.store(true);
+  {
+    std::lock_guard<std::mutex> lk(ctl_mu_);
+    ctl_cv_.notify_all();
+  }
   if (!m_) return;
   for (unsigned i = 0; i < m_->num_harts() && i < slots_.size(); ++i) {
     m_->hart(i).request_attention();
@@ -30,15 +34,166 @@ void Runner::stop() {
   }
 }
 
+// ---- debugger control ------------------------------------------------------------
+
+void Runner::enable_debug(bool start_paused) {
+  std::lock_guard<std::mutex> lk(ctl_mu_);
+  debug_ = true;
+  start_paused_ = start_paused;
+  if (start_paused) clock_.freeze();
+}
+
+void Runner::set_action_locked(unsigned i, HartAction a) {
+  ctl_[i].action = a;
+  slots_[i]->stop_req.store(a != HartAction::kContinue, std::memory_order_release);
+  if (a != HartAction::kContinue) {
+    m_->hart(i).request_attention();
+    wake(i);
+  }
+}
+
+void Runner::post_stop_locked(const StopEvent& ev) {
+  events_.push_back(ev);
+  // All-stop: every other running hart stops too.
+  for (unsigned j = 0; j < ctl_.size(); ++j)
+    if (ctl_[j].action == HartAction::kContinue) set_action_locked(j, HartAction::kStop);
+  ev_cv_.notify_all();
+}
+
+void Runner::control(unsigned i) {
+  rv64::Hart& h = m_->hart(i);
+  Slot& s = *slots_[i];
+  std::unique_lock<std::mutex> lk(ctl_mu_);
+  Ctl& c = ctl_[i];
+  while (c.action == HartAction::kStop && !stop_.load()) {
+    c.parked = true;
+    s.state.store(static_cast<uint8_t>(HartRunState::kStopped), std::memory_order_relaxed);
+    ev_cv_.notify_all();
+    ctl_cv_.wait(lk);
+  }
+  c.parked = false;
+  if (stop_.load()) return;
+  s.state.store(static_cast<uint8_t>(HartRunState::kRunning), std::memory_order_relaxed);
+  if (c.action == HartAction::kStep) {
+    uint64_t n = c.steps;
+    c.reported_bp = ~0ull;
+    lk.unlock();
+    for (uint64_t k = 0; k < n && !stop_.load(std::memory_order_relaxed); ++k) h.step();
+    lk.lock();
+    StopEvent ev{i, StopReason::kStep, h.pc, h.icount()};
+    set_action_locked(i, HartAction::kStop);
+    post_stop_locked(ev);
+    return;
+  }
+  // Continuing from the breakpoint it last reported: step over it first.
+  bool skip = c.reported_bp == h.pc && h.has_breakpoint(h.pc);
+  c.reported_bp = ~0ull;
+  lk.unlock();
+  if (skip) h.step();
+}
+
+bool Runner::all_parked() {
+  std::lock_guard<std::mutex> lk(ctl_mu_);
+  if (!running_) return false;
+  return std::all_of(ctl_.begin(), ctl_.end(), [](const Ctl& c) { return c.parked; });
+}
+
+bool Runner::pause_all() {
+  std::unique_lock<std::mutex> lk(ctl_mu_);
+  if (!debug_) return false;
+  if (!ev_cv_.wait_for(lk, std::chrono::seconds(30), [&] { return running_ || stop_.load(); }) || !running_)
+    return false;
+  for (unsigned j = 0; j < ctl_.size(); ++j)
+    if (ctl_[j].action == HartAction::kContinue) set_action_locked(j, HartAction::kStop);
+  bool ok = ev_cv_.wait_for(lk, std::chrono::seconds(30), [&] {
+    return !running_ || std::all_of(ctl_.begin(), ctl_.end(), [](const Ctl& c) { return c.parked; });
+  });
+  if (!ok || !running_) return false;
+  clock_.freeze();
+  // Stops that were not reported wait on their hart (see resume()).
+  for (auto it = events_.begin(); it != events_.end();) {
+    if (it->reason == StopReason::kBreakpoint || it->reason == StopReason::kWatchpoint) {
+      ctl_[it->hart].pending = *it;
+      it = events_.erase(it);
+    } else if (it->reason != StopReason::kExited) {
+      it = events_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return true;
+}
+
+void Runner::resume(const std::vector<HartAction>& actions, uint64_t steps) {
+  std::lock_guard<std::mutex> lk(ctl_mu_);
+  if (!running_ || actions.size() != ctl_.size()) return;
+  // A resumed hart with a stop it never reported reports it now, if it
+  // still stands (the debugger may have moved the pc or removed the point).
+  for (unsigned j = 0; j < ctl_.size(); ++j) {
+    auto& p = ctl_[j].pending;
+    if (!p || actions[j] == HartAction::kStop) continue;
+    rv64::Hart& h = m_->hart(j);
+    bool valid = p->reason == StopReason::kBreakpoint ? (h.pc == p->pc && h.has_breakpoint(h.pc))
+                                                      : h.has_watchpoint(p->addr);
+    StopEvent ev = *p;
+    p.reset();
+    if (valid) {
+      events_.push_back(ev);
+      ev_cv_.notify_all();
+      return;
+    }
+  }
+  bool any_continue = false;
+  for (unsigned j = 0; j < ctl_.size(); ++j) {
+    if (actions[j] != HartAction::kStop) ctl_[j].pending.reset();
+    ctl_[j].steps = steps;
+    set_action_locked(j, actions[j]);
+    any_continue |= actions[j] == HartAction::kContinue;
+  }
+  if (any_continue) clock_.thaw();
+  ctl_cv_.notify_all();
+}
+
+std::optional<StopEvent> Runner::wait_stop(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lk(ctl_mu_);
+  ev_cv_.wait_for(lk, timeout, [&] { return !events_.empty(); });
+  if (events_.empty()) return std::nullopt;
+  StopEvent ev = events_.front();
+  events_.pop_front();
+  if (ev.reason == StopReason::kBreakpoint && ev.hart < ctl_.size()) ctl_[ev.hart].reported_bp = ev.pc;
+  return ev;
+}
+
+HartRunState Runner::state(unsigned hart) const {
+  std::lock_guard<std::mutex> lk(ctl_mu_);
+  if (hart >= slots_.size()) return HartRunState::kStopped;
+  return static_cast<HartRunState>(slots_[hart]->state.load(std::memory_order_relaxed));
+}
+
+// ---- the hart threads ---------------------------------------------------------------
+
 void Runner::hart_loop(unsigned i) {
   machine::Machine& m = *m_;
   rv64::Hart& h = m.hart(i);
   Slot& slot = *slots_[i];
   while (!stop_.load(std::memory_order_relaxed)) {
+    if (RV_UNLIKELY(slot.stop_req.load(std::memory_order_acquire))) {
+      control(i);
+      continue;
+    }
     uint64_t now = clock_.now();
     h.set_irq_line(rv64::kMTI, now >= m.mtimecmp(i));
     h.update_sstc(now);
     rv64::Exit e = h.run(kQuantum);
+    if (e == rv64::Exit::kDebug) {
+      const rv64::DebugHit& d = h.debug_hit();
+      StopEvent ev{i, d.kind == rv64::DebugHit::kBreakpoint ? StopReason::kBreakpoint : StopReason::kWatchpoint,
+                   h.pc, h.icount(), d.addr, d.write};
+      std::lock_guard<std::mutex> lk(ctl_mu_);
+      set_action_locked(i, HartAction::kStop);
+      post_stop_locked(ev);
+      continue;
+    }
     if (e == rv64::Exit::kPause) {
       // The guest is spinning: let a hart that holds what it waits for run.
       std::this_thread::yield();
@@ -46,9 +201,12 @@ void Runner::hart_loop(unsigned i) {
     }
     if (e != rv64::Exit::kWfi) continue;
     // WFI: sleep until an enabled interrupt is pending, the next timer
-    // deadline passes, or the machine stops.
+    // deadline passes, a debugger stops the hart, or the machine stops.
     std::unique_lock<std::mutex> lk(slot.mu);
-    while (!stop_.load(std::memory_order_relaxed) && !h.wfi_wakeup_pending()) {
+    slot.state.store(static_cast<uint8_t>(HartRunState::kWfi), std::memory_order_relaxed);
+    h.set_in_wfi(true);
+    while (!stop_.load(std::memory_order_relaxed) && !slot.stop_req.load(std::memory_order_acquire) &&
+           !h.wfi_wakeup_pending()) {
       now = clock_.now();
       h.set_irq_line(rv64::kMTI, now >= m.mtimecmp(i));
       h.update_sstc(now);
@@ -59,6 +217,8 @@ void Runner::hart_loop(unsigned i) {
       auto wait = deadline > now ? clock_.until(deadline) : std::chrono::nanoseconds(std::chrono::milliseconds(10));
       slot.cv.wait_for(lk, std::min<std::chrono::nanoseconds>(wait, std::chrono::milliseconds(100)));
     }
+    h.set_in_wfi(false);
+    slot.state.store(static_cast<uint8_t>(HartRunState::kRunning), std::memory_order_relaxed);
   }
 }
 
@@ -67,8 +227,22 @@ int Runner::run(machine::Machine& m) {
   m.on_shutdown = [this] { stop(); };
   for (;;) {
     stop_.store(false);
-    slots_.clear();
-    for (unsigned i = 0; i < m.num_harts(); ++i) slots_.push_back(std::make_unique<Slot>());
+    {
+      std::lock_guard<std::mutex> lk(ctl_mu_);
+      slots_.clear();
+      for (unsigned i = 0; i < m.num_harts(); ++i) slots_.push_back(std::make_unique<Slot>());
+      if (ctl_.size() != m.num_harts()) {
+        ctl_.assign(m.num_harts(), Ctl{});
+        if (start_paused_)
+          for (auto& c : ctl_) c.action = HartAction::kStop;
+      }
+      for (unsigned i = 0; i < m.num_harts(); ++i) {
+        ctl_[i].parked = false;
+        slots_[i]->stop_req.store(ctl_[i].action != HartAction::kContinue);
+      }
+      running_ = true;
+      ev_cv_.notify_all();
+    }
     std::vector<std::thread> threads;
     threads.reserve(m.num_harts());
     for (unsigned i = 0; i < m.num_harts(); ++i) threads.emplace_back([this, i] { hart_loop(i); });
@@ -80,9 +254,21 @@ int Runner::run(machine::Machine& m) {
     }
     break;
   }
+  int status = m.shutdown_status().value_or(0);
+  {
+    std::lock_guard<std::mutex> lk(ctl_mu_);
+    running_ = false;
+    if (debug_) {
+      StopEvent ev;
+      ev.reason = StopReason::kExited;
+      ev.exit_status = status;
+      events_.push_back(ev);
+    }
+    ev_cv_.notify_all();
+  }
   m.on_shutdown = nullptr;
   m_ = nullptr;  // the machine may be destroyed before this runner
-  return m.shutdown_status().value_or(0);
+  return status;
 }
 
 }  // namespace coremu

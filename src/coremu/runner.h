@@ -1,15 +1,20 @@
 // The thin parallel layer: runs every hart of a machine on its own host
 // thread (COREMU's design), delivers interrupts between harts (atomic pending
-// bits plus a wake-up for a hart sleeping in WFI), and owns time.
+// bits plus a wake-up for a hart sleeping in WFI), owns time, and gives a
+// debugger control over each hart (pause, resume a subset, step, stop
+// reports).
 //
 // src/rv64 has no threads; this is the only place that creates them for
 // harts. Devices reach harts only through the HartLines interface below.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -18,6 +23,30 @@
 #include "machine/machine.h"
 
 namespace coremu {
+
+// What a debugger asks of one hart when it resumes the machine.
+enum class HartAction : uint8_t { kStop, kContinue, kStep };
+
+// Why a hart (or the machine) stopped.
+enum class StopReason : uint8_t {
+  kPaused,      // pause_all() (e.g. gdb's Ctrl-C)
+  kBreakpoint,  // reached a breakpoint: pc is on it, not executed
+  kWatchpoint,  // made an access a watchpoint covers: pc is past it
+  kStep,        // finished the requested steps
+  kExited,      // the guest shut the machine down (exit_status)
+};
+
+struct StopEvent {
+  unsigned hart = 0;
+  StopReason reason = StopReason::kPaused;
+  uint64_t pc = 0;
+  uint64_t icount = 0;
+  uint64_t addr = 0;   // watchpoint: the watched address the access touched
+  bool write = false;  // watchpoint: the access wrote
+  int exit_status = 0; // kExited
+};
+
+enum class HartRunState : uint8_t { kRunning, kWfi, kStopped };
 
 class Runner final : public machine::HartLines {
  public:
@@ -37,18 +66,61 @@ class Runner final : public machine::HartLines {
   // Instructions a hart runs between checks of its timer.
   static constexpr uint64_t kQuantum = 10'000;
 
+  // ---- debugger control (thread-safe; call enable_debug before run) ----
+  // All-stop: when one hart stops, every hart is asked to stop. If
+  // `start_paused`, no hart runs until resume().
+  void enable_debug(bool start_paused);
+  bool debug_enabled() const { return debug_; }
+  // Stops every hart and waits until all are parked (bounded: a running
+  // hart stops at its next block boundary, a sleeping one is woken).
+  // Returns false if the machine is not running.
+  bool pause_all();
+  // True if every hart is parked (its state may be read and written).
+  bool all_parked();
+  // Gives each hart an action (actions.size() == harts) and lets them go.
+  // `steps`: instructions for the kStep harts. If a resumed hart still has
+  // a stop it has not reported (a breakpoint hit while another hart's stop
+  // was being reported), nothing runs and that stop is reported at once.
+  void resume(const std::vector<HartAction>& actions, uint64_t steps = 1);
+  // Waits up to `timeout` for the next stop. In all-stop mode the caller
+  // then calls pause_all() before looking at harts.
+  std::optional<StopEvent> wait_stop(std::chrono::milliseconds timeout);
+  HartRunState state(unsigned hart) const;
+
  private:
   struct Slot {
     std::mutex mu;
     std::condition_variable cv;
+    std::atomic<bool> stop_req{false};  // action != kContinue: come to control()
+    std::atomic<uint8_t> state{0};      // HartRunState
+  };
+  struct Ctl {
+    HartAction action = HartAction::kContinue;
+    uint64_t steps = 0;
+    bool parked = false;
+    uint64_t reported_bp = ~0ull;   // pc of the breakpoint stop last reported
+    std::optional<StopEvent> pending;  // a stop not reported yet
   };
   void hart_loop(unsigned i);
   void wake(unsigned i);
+  // Parks the hart while its action is kStop, then runs a requested step.
+  void control(unsigned i);
+  void post_stop_locked(const StopEvent& ev);
+  void set_action_locked(unsigned i, HartAction a);
 
   HostClock& clock_;
   machine::Machine* m_ = nullptr;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<bool> stop_{false};
+
+  bool debug_ = false;
+  bool start_paused_ = false;
+  mutable std::mutex ctl_mu_;
+  std::condition_variable ctl_cv_;  // harts wait here while parked
+  std::condition_variable ev_cv_;   // the debugger waits here
+  std::vector<Ctl> ctl_;
+  std::deque<StopEvent> events_;
+  bool running_ = false;
 };
 
 }  // namespace coremu

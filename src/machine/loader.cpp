@@ -51,7 +51,7 @@ void read_symbols(Elf* elf, SymbolTable& out) {
       if (!gelf_getsym(data, static_cast<int>(i), &s)) break;
       unsigned type = GELF_ST_TYPE(s.st_info);
       if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) continue;
-      if (s.st_shndx == SHN_UNDEF || s.st_name == 0) continue;
+      if (s.st_shndx == SHN_UNDEF || s.st_shndx == SHN_ABS || s.st_name == 0) continue;  // constants are not places
       const char* name = elf_strptr(elf, sh.sh_link, s.st_name);
       if (!name || !*name || name[0] == '$' || std::strncmp(name, ".L", 2) == 0) continue;
       int r = rank(s);

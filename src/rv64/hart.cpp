@@ -19,6 +19,7 @@ constexpr unsigned kMaxBlockInsns = 64;
 // crossing a page, ending at the first control transfer.
 struct Hart::Block {
   uint64_t pa;
+  uint64_t va;  // pc it was decoded for (checked only while breakpoints are set)
   const std::atomic<uint32_t>* genp;  // generation of the code page (nullptr: ROM)
   uint32_t gen;
   uint32_t n;
@@ -249,7 +250,8 @@ Hart::Block* Hart::lookup_block() {
   }
   uint64_t pa = pc + e->phys_addend;
   Block* b = blocks_->find(pa);
-  if (RV_LIKELY(b != nullptr) && (!b->genp || b->genp->load(std::memory_order_acquire) == b->gen))
+  if (RV_LIKELY(b != nullptr) && (!b->genp || b->genp->load(std::memory_order_acquire) == b->gen) &&
+      (RV_LIKELY(breakpoints_.empty()) || b->va == pc))
     return b;
   return build_block(pa);
 }
@@ -273,8 +275,22 @@ Hart::Block* Hart::build_block(uint64_t pa) {
   Insn tmp[kMaxBlockInsns];
   unsigned n = 0;
   uint64_t off = pc & (kPageSize - 1);
+  // The first breakpoint at or after pc on this page: the block stops there.
+  uint64_t next_bp = ~0ull;
+  if (RV_UNLIKELY(!breakpoints_.empty())) {
+    auto it = std::lower_bound(breakpoints_.begin(), breakpoints_.end(), pc);
+    if (it != breakpoints_.end()) next_bp = *it;
+    if (next_bp == pc) {
+      tmp[n] = Insn{};
+      tmp[n].fn = &Hart::exec_breakpoint;
+      tmp[n].len = 2;
+      ++n;
+      goto done;
+    }
+  }
   while (n < kMaxBlockInsns) {
     if (off + 2 > kPageSize) break;
+    if (RV_UNLIKELY((pc & ~(kPageSize - 1)) + off == next_bp)) break;
     uint32_t raw = host_load<uint16_t>(host + (off - (pc & (kPageSize - 1))));
     if ((raw & 3) == 3) {
       if (off + 4 > kPageSize) {
@@ -304,6 +320,7 @@ Hart::Block* Hart::build_block(uint64_t pa) {
   }
 done:
   Block* b = blocks_->alloc(pa, n);
+  b->va = pc;
   b->genp = genp;
   b->gen = gen;
   std::copy(tmp, tmp + n, b->insns);
@@ -312,6 +329,7 @@ done:
 
 Exit Hart::run(uint64_t max_insns) {
   const uint64_t target = icount_ + max_insns;
+  debug_hit_.kind = DebugHit::kNone;
   // A trap retires nothing; bound them too, so that a hart stuck in a trap
   // loop (e.g. a faulting handler address) still returns to its runner.
   uint64_t no_progress = 0;
@@ -351,8 +369,65 @@ Exit Hart::run(uint64_t max_insns) {
       pause_ = false;
       return Exit::kPause;
     }
+    if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) {
+      // A watchpoint abandoned its instruction before the access: perform
+      // it now, so the stop is reported after the access.
+      if (debug_hit_.kind == DebugHit::kWatchpoint) {
+        DebugHit hit = debug_hit_;
+        step();
+        debug_hit_ = hit;
+      }
+      return Exit::kDebug;
+    }
   }
   return Exit::kBudget;
+}
+
+// ---- debugging ------------------------------------------------------------------------
+
+Flow Hart::exec_breakpoint(Hart& h, const Insn&) {
+  h.debug_hit_.kind = DebugHit::kBreakpoint;
+  h.debug_hit_.addr = h.pc;
+  return kTrap;  // retires nothing; pc stays on the breakpoint
+}
+
+void Hart::set_breakpoints(std::vector<uint64_t> pcs) {
+  std::sort(pcs.begin(), pcs.end());
+  pcs.erase(std::unique(pcs.begin(), pcs.end()), pcs.end());
+  breakpoints_ = std::move(pcs);
+  blocks_->flush();
+}
+
+bool Hart::has_breakpoint(uint64_t va) const {
+  return std::binary_search(breakpoints_.begin(), breakpoints_.end(), va);
+}
+
+void Hart::step() {
+  debug_hit_.kind = DebugHit::kNone;
+  debug_suppress_ = true;
+  uint16_t lo, hi;
+  if (fetch_slow(pc, lo)) {
+    uint32_t raw = lo;
+    bool ok = true;
+    if ((raw & 3) == 3) {
+      ok = fetch_slow(pc + 2, hi);
+      raw |= uint32_t{hi} << 16;
+    }
+    if (ok) {
+      Insn in = decode(raw);
+      cur_insns_ = &in;
+      Flow fl = in.fn(*this, in);
+      if (fl == kNext) pc += in.len;
+      if (fl != kTrap) ++icount_;
+      cur_insns_ = nullptr;
+    }
+  }
+  debug_suppress_ = false;
+  if (code_flush_pending_) {
+    code_flush_pending_ = false;
+    blocks_->flush();
+  }
+  wfi_ = pause_ = false;
 }
 
 }  // namespace rv64

@@ -57,6 +57,22 @@ enum class Exit : uint8_t {
   kWfi,        // executed WFI with no interrupt pending: sleep until one is
   kAttention,  // someone called request_attention() (pause, device event...)
   kPause,      // executed the Zihintpause `pause` hint: a good moment to yield
+  kDebug,      // hit a debugger breakpoint or watchpoint: see debug_hit()
+};
+
+// Debugger watchpoints: which accesses trigger them.
+enum WatchMask : uint8_t { kWatchRead = 1, kWatchWrite = 2, kWatchAccess = 3 };
+struct Watchpoint {
+  uint64_t addr;  // virtual address, as this hart translates it
+  uint64_t len;   // bytes, at least 1
+  uint8_t mask;   // WatchMask
+  bool operator==(const Watchpoint&) const = default;
+};
+// Why run() returned Exit::kDebug.
+struct DebugHit {
+  enum Kind : uint8_t { kNone, kBreakpoint, kWatchpoint } kind = kNone;
+  uint64_t addr = 0;    // watchpoint: the first watched byte the access touched
+  bool write = false;   // watchpoint: the access wrote (an AMO reads and writes)
 };
 
 // Kinds of memory access, for translation and faults.
@@ -118,6 +134,29 @@ class Hart {
   // Drops every TLB entry (satp write, sfence.vma, mode bits changing).
   void flush_tlb();
 
+  // ---- debugging (only while the hart is not running) ----
+  // Breakpoints are virtual pcs; decoded blocks end before them and a block
+  // starting at one holds a single stop instruction, so a hart pays nothing
+  // for breakpoints elsewhere. Watchpoints mark the TLB entries of the pages
+  // they cover, so only accesses to those pages leave the fast path. A
+  // watchpoint stops the hart after the access completes, with pc at the
+  // next instruction (as QEMU and gdb's RISC-V target expect).
+  void set_breakpoints(std::vector<uint64_t> pcs);
+  void set_watchpoints(std::vector<Watchpoint> w);
+  bool has_breakpoint(uint64_t va) const;
+  const std::vector<uint64_t>& breakpoints() const { return breakpoints_; }
+  const std::vector<Watchpoint>& watchpoints() const { return watchpoints_; }
+  bool has_watchpoint(uint64_t addr) const;
+  // Set when run() returns Exit::kDebug; cleared by the next run()/step().
+  const DebugHit& debug_hit() const { return debug_hit_; }
+  // Executes exactly one instruction (or takes the one exception it raises),
+  // ignoring breakpoints, watchpoints and pending interrupts, as a debugger's
+  // single step does. A stepped WFI completes at once.
+  void step();
+  // The hart is asleep in WFI (between run() returning kWfi and the next run()).
+  bool in_wfi() const { return in_wfi_.load(std::memory_order_relaxed); }
+  void set_in_wfi(bool v) { in_wfi_.store(v, std::memory_order_relaxed); }
+
   // ---- used by instruction handlers (exec_*.cpp) ----
   // Redirects to the trap handler; returns kTrap for the handler to return.
   Flow trap(uint64_t cause, uint64_t tval);
@@ -178,6 +217,11 @@ class Hart {
   Block* lookup_block();
   Block* build_block(uint64_t pa);
   bool fetch_slow(uint64_t va, uint16_t& half);
+  // True (and debug_hit_ set) if an access of len bytes at va for `mask`
+  // touches a watchpoint; the caller then abandons the instruction.
+  bool watch_hit(uint64_t va, uint64_t len, uint8_t mask);
+  bool watch_covers_page(uint64_t vpage, Access acc) const;
+  static Flow exec_breakpoint(Hart& h, const Insn& in);
   bool check_interrupts();
   void update_contexts();
 
@@ -205,6 +249,13 @@ class Hart {
   bool wfi_ = false;
   bool pause_ = false;
   bool code_flush_pending_ = false;
+
+  // Debugging state (see set_breakpoints).
+  std::vector<uint64_t> breakpoints_;   // sorted
+  std::vector<Watchpoint> watchpoints_;
+  DebugHit debug_hit_;
+  bool debug_suppress_ = false;  // step(): breakpoints and watchpoints off
+  std::atomic<bool> in_wfi_{false};
 
   // CSR state.
   uint64_t mstatus_ = 0, medeleg_ = 0, mideleg_ = 0, mie_ = 0, mip_sw_ = 0;

@@ -8,6 +8,7 @@ namespace rv64 {
 namespace {
 constexpr uint64_t kFlagMmio = 1ull << 10;  // page is not host memory: use the Bus
 constexpr uint64_t kFlagCode = 1ull << 9;   // write entry for a page holding decoded code
+constexpr uint64_t kFlagWatch = 1ull << 8;  // a debugger watchpoint covers part of the page
 
 namespace pte {
 constexpr uint64_t V = 1, R = 2, W = 4, X = 8, U = 16, G = 32, A = 64, D = 128;
@@ -130,6 +131,7 @@ Hart::TlbEntry* Hart::tlb_fill(uint64_t va, Access acc) {
   uint8_t* host = bus_.direct_page(ppage, acc == Access::kWrite);
   e.tag = vpage | (host ? 0 : kFlagMmio);
   if (host && acc == Access::kWrite && ram_.contains(ppage) && ram_.is_code(ppage)) e.tag |= kFlagCode;
+  if (RV_UNLIKELY(!watchpoints_.empty()) && watch_covers_page(vpage, acc)) e.tag |= kFlagWatch;
   e.host_addend = host ? reinterpret_cast<intptr_t>(host) - static_cast<intptr_t>(vpage) : 0;
   e.phys_addend = ppage - vpage;
   return &e;
@@ -150,6 +152,7 @@ bool Hart::load_slow(uint64_t va, T& out) {
   }
   TlbEntry* e = tlb_entry(va, Access::kRead);
   if (!e) return false;
+  if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_hit(va, sizeof(T), kWatchRead)) return false;
   if (!(e->tag & kFlagMmio)) {
     out = host_load<T>(reinterpret_cast<const uint8_t*>(va + e->host_addend));
     return true;
@@ -167,14 +170,18 @@ template <class T>
 bool Hart::store_slow(uint64_t va, T value) {
   if (va & (sizeof(T) - 1)) {
     // Misaligned: check every byte is writable first, then write them.
-    for (unsigned i = 0; i < sizeof(T); ++i)
-      if (!tlb_entry(va + i, Access::kWrite)) return false;
+    for (unsigned i = 0; i < sizeof(T); ++i) {
+      TlbEntry* e = tlb_entry(va + i, Access::kWrite);
+      if (!e) return false;
+      if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_hit(va + i, 1, kWatchWrite)) return false;
+    }
     for (unsigned i = 0; i < sizeof(T); ++i)
       if (!store_slow<uint8_t>(va + i, static_cast<uint8_t>(uint64_t{value} >> (8 * i)))) return false;
     return true;
   }
   TlbEntry* e = tlb_entry(va, Access::kWrite);
   if (!e) return false;
+  if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_hit(va, sizeof(T), kWatchWrite)) return false;
   uint64_t pa = va + e->phys_addend;
   if (!(e->tag & kFlagMmio)) {
     host_store<T>(reinterpret_cast<uint8_t*>(va + e->host_addend), value);
@@ -204,12 +211,47 @@ uint8_t* Hart::amo_ptr(uint64_t va, unsigned size) {
   }
   TlbEntry* e = tlb_entry(va, Access::kWrite);
   if (!e) return nullptr;
+  // An AMO (or SC) reads and writes: any watchpoint on the bytes fires.
+  if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_hit(va, size, kWatchAccess)) return nullptr;
   if (e->tag & kFlagMmio) {
     trap(kStoreAccessFault, va);
     return nullptr;
   }
   if (e->tag & kFlagCode) ram_.note_write(va + e->phys_addend, size);
   return reinterpret_cast<uint8_t*>(va + e->host_addend);
+}
+
+// ---- debugger watchpoints ---------------------------------------------------------
+
+bool Hart::watch_covers_page(uint64_t vpage, Access acc) const {
+  // Write entries also serve AMOs, which read: any watchpoint marks them.
+  uint8_t want = acc == Access::kWrite ? kWatchAccess : kWatchRead;
+  for (const Watchpoint& w : watchpoints_)
+    if ((w.mask & want) && w.addr < vpage + kPageSize && vpage < w.addr + w.len) return true;
+  return false;
+}
+
+bool Hart::watch_hit(uint64_t va, uint64_t len, uint8_t mask) {
+  if (debug_suppress_) return false;
+  for (const Watchpoint& w : watchpoints_) {
+    if (!(w.mask & mask) || va >= w.addr + w.len || w.addr >= va + len) continue;
+    debug_hit_.kind = DebugHit::kWatchpoint;
+    debug_hit_.addr = va > w.addr ? va : w.addr;
+    debug_hit_.write = (mask & kWatchWrite) != 0;
+    return true;
+  }
+  return false;
+}
+
+bool Hart::has_watchpoint(uint64_t addr) const {
+  for (const Watchpoint& w : watchpoints_)
+    if (addr >= w.addr && addr - w.addr < w.len) return true;
+  return false;
+}
+
+void Hart::set_watchpoints(std::vector<Watchpoint> w) {
+  watchpoints_ = std::move(w);
+  flush_tlb();
 }
 
 Flow Hart::do_sfence_vma(const Insn& in) {

@@ -1,0 +1,74 @@
+// The GDB server: the remote serial protocol over TCP or a Unix socket,
+// driving the machine through the debug/control API (coremu/debug.h).
+//
+// Every hart is a gdb thread (id = hart + 1). All-stop: when one hart stops
+// (breakpoint, watchpoint, step done, Ctrl-C) every hart is stopped before
+// the stop is reported. One client at a time; when it detaches or vanishes
+// its breakpoints are removed, the harts resume and the server waits for
+// the next one.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "coremu/debug.h"
+#include "rsp.h"
+
+namespace gdbstub {
+
+class Server {
+ public:
+  // address: "tcp:HOST:PORT" or "unix:PATH" (cli::Options::gdb).
+  Server(coremu::Debugger& d, std::string address);
+  ~Server();
+  // Binds and listens (throws machine::ConfigError if it cannot) and starts
+  // serving on a thread of its own.
+  void start();
+  // The machine has finished: tell a connected client (W packet), stop.
+  void shutdown();
+
+  static constexpr size_t kPacketSize = 0x4000;
+
+ private:
+  void serve();
+  void session();
+  // Handles one packet; returns false to end the session.
+  bool handle(const std::string& pkt);
+  void send_packet(const std::string& payload);
+  void send_raw(const std::string& bytes);
+  void report(const coremu::StopEvent& ev);
+  std::string stop_reply(const coremu::StopEvent& ev);
+  void resume(const std::vector<coremu::HartAction>& actions);
+  bool check_stopped_event();  // running: a stop or exit arrived?
+  void end_session(bool resume_machine);
+  void kill_machine();
+
+  bool handle_query(const std::string& pkt);
+  bool handle_vcont(const std::string& pkt);
+  std::string thread_extra(unsigned hart);
+  std::string threads_xml();
+  std::string xfer(const std::string& doc, const std::string& args);
+  int hart_of_thread(int64_t tid, unsigned fallback) const;
+
+  coremu::Debugger& d_;
+  std::string address_;
+  int listen_fd_ = -1;
+  int fd_ = -1;
+  std::string unix_path_;
+  std::thread thread_;
+  std::atomic<bool> shutdown_{false};
+
+  // Session state.
+  PacketReader reader_;
+  bool no_ack_ = false;
+  bool stopped_ = true;
+  bool exited_ = false;
+  unsigned g_hart_ = 0, c_hart_ = 0;
+  bool c_all_ = true;
+  std::string last_sent_;
+  coremu::StopEvent last_stop_;
+};
+
+}  // namespace gdbstub
