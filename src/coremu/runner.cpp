@@ -76,7 +76,7 @@ void Runner::control(unsigned i) {
   s.state.store(static_cast<uint8_t>(HartRunState::kRunning), std::memory_order_relaxed);
   if (c.action == HartAction::kStep) {
     uint64_t n = c.steps;
-    c.reported_bp = ~0ull;
+    c.reported_pc = ~0ull;
     lk.unlock();
     for (uint64_t k = 0; k < n && !stop_.load(std::memory_order_relaxed); ++k) h.step();
     lk.lock();
@@ -85,9 +85,10 @@ void Runner::control(unsigned i) {
     post_stop_locked(ev);
     return;
   }
-  // Continuing from the breakpoint it last reported: step over it first.
-  bool skip = c.reported_bp == h.pc && h.has_breakpoint(h.pc);
-  c.reported_bp = ~0ull;
+  // Continuing from the breakpoint or watchpoint it last reported: step
+  // over it first (a debugger like gdb steps over by itself instead).
+  bool skip = c.reported_pc == h.pc;
+  c.reported_pc = ~0ull;
   lk.unlock();
   if (skip) h.step();
 }
@@ -133,8 +134,8 @@ void Runner::resume(const std::vector<HartAction>& actions, uint64_t steps) {
     auto& p = ctl_[j].pending;
     if (!p || actions[j] == HartAction::kStop) continue;
     rv64::Hart& h = m_->hart(j);
-    bool valid = p->reason == StopReason::kBreakpoint ? (h.pc == p->pc && h.has_breakpoint(h.pc))
-                                                      : h.has_watchpoint(p->addr);
+    bool valid = h.pc == p->pc && (p->reason == StopReason::kBreakpoint ? h.has_breakpoint(h.pc)
+                                                                        : h.has_watchpoint(p->addr));
     StopEvent ev = *p;
     p.reset();
     if (valid) {
@@ -160,7 +161,8 @@ std::optional<StopEvent> Runner::wait_stop(std::chrono::milliseconds timeout) {
   if (events_.empty()) return std::nullopt;
   StopEvent ev = events_.front();
   events_.pop_front();
-  if (ev.reason == StopReason::kBreakpoint && ev.hart < ctl_.size()) ctl_[ev.hart].reported_bp = ev.pc;
+  if ((ev.reason == StopReason::kBreakpoint || ev.reason == StopReason::kWatchpoint) && ev.hart < ctl_.size())
+    ctl_[ev.hart].reported_pc = ev.pc;
   return ev;
 }
 

@@ -31,7 +31,7 @@ enum class HartAction : uint8_t { kStop, kContinue, kStep };
 enum class StopReason : uint8_t {
   kPaused,      // pause_all() (e.g. gdb's Ctrl-C)
   kBreakpoint,  // reached a breakpoint: pc is on it, not executed
-  kWatchpoint,  // made an access a watchpoint covers: pc is past it
+  kWatchpoint,  // about to make an access a watchpoint covers: pc is on it
   kStep,        // finished the requested steps
   kExited,      // the guest shut the machine down (exit_status)
 };
@@ -98,7 +98,7 @@ class Runner final : public machine::HartLines {
     HartAction action = HartAction::kContinue;
     uint64_t steps = 0;
     bool parked = false;
-    uint64_t reported_bp = ~0ull;   // pc of the breakpoint stop last reported
+    uint64_t reported_pc = ~0ull;   // pc of the breakpoint/watchpoint stop last reported
     std::optional<StopEvent> pending;  // a stop not reported yet
   };
   void hart_loop(unsigned i);

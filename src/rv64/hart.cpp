@@ -369,16 +369,7 @@ Exit Hart::run(uint64_t max_insns) {
       pause_ = false;
       return Exit::kPause;
     }
-    if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) {
-      // A watchpoint abandoned its instruction before the access: perform
-      // it now, so the stop is reported after the access.
-      if (debug_hit_.kind == DebugHit::kWatchpoint) {
-        DebugHit hit = debug_hit_;
-        step();
-        debug_hit_ = hit;
-      }
-      return Exit::kDebug;
-    }
+    if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) return Exit::kDebug;
   }
   return Exit::kBudget;
 }

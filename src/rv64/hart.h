@@ -139,8 +139,9 @@ class Hart {
   // starting at one holds a single stop instruction, so a hart pays nothing
   // for breakpoints elsewhere. Watchpoints mark the TLB entries of the pages
   // they cover, so only accesses to those pages leave the fast path. A
-  // watchpoint stops the hart after the access completes, with pc at the
-  // next instruction (as QEMU and gdb's RISC-V target expect).
+  // watchpoint stops the hart before the access, with pc on the accessing
+  // instruction, as RISC-V debug triggers do and as gdb's RISC-V target
+  // expects (it steps over the access itself, then compares values).
   void set_breakpoints(std::vector<uint64_t> pcs);
   void set_watchpoints(std::vector<Watchpoint> w);
   bool has_breakpoint(uint64_t va) const;
