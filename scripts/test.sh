@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, step 2: the whole test suite. Installs what is missing, then
 #   1. ASan+UBSan build: unit tests and guest programs (up to 64 harts);
-#   2. ThreadSanitizer build: the multi-hart guest programs;
+#   2. ThreadSanitizer build: the multi-hart guest programs and the GDB
+#      server driving running harts;
 #   3. libFuzzer targets for the parsers of outside input, run briefly;
 #   4. the default build: every test (unit, guest programs up to 255 harts,
 #      OpenSBI/U-Boot boots, command-line errors). Its summary comes last.
@@ -21,19 +22,25 @@ if [ "${COREMU_QUICK:-0}" != 1 ]; then
   stage "ThreadSanitizer (multi-hart guests)"
   cmake --preset tsan -DCOREMU_TESTS=ON >/dev/null
   cmake --build --preset tsan -j2 --target coremu guests
+  # The multi-hart guests, and the debugger's control of running harts.
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    ctest --test-dir build-tsan -j2 --timeout 600 --output-on-failure -R 'guest_(smp_|demo).*_smp(4|64)$'
+    ctest --test-dir build-tsan -j2 --timeout 600 --output-on-failure \
+      -R 'guest_(smp_|demo).*_smp(4|64)$|^gdb_(breakpoint|watch|stepi_locked|rsp_robustness)$'
 
   stage "libFuzzer (${COREMU_FUZZ_SECONDS:=20}s per target)"
   cmake --preset fuzz >/dev/null
   cmake --build --preset fuzz -j2
-  mkdir -p build-fuzz/corpus/fuzz_options build-fuzz/corpus/fuzz_elf build-fuzz/corpus/fuzz_dtb
+  mkdir -p build-fuzz/corpus/fuzz_options build-fuzz/corpus/fuzz_elf build-fuzz/corpus/fuzz_dtb \
+    build-fuzz/corpus/fuzz_rsp
   # Seeds: a real command line, a real RISC-V ELF, a real device tree.
   printf '%s\0' -M virt -smp 4 -m 256M -drive file=a.img,if=none,id=x0 \
     -device virtio-blk-device,drive=x0 > build-fuzz/corpus/fuzz_options/seed
   cp /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf build-fuzz/corpus/fuzz_elf/seed.elf
   build-fuzz/coremu -M virt,dumpdtb=build-fuzz/corpus/fuzz_dtb/seed.dtb -smp 2 </dev/null
-  for t in fuzz_options fuzz_elf fuzz_dtb; do
+  # A gdb session's opening packets (the first byte sets the chunk size).
+  printf '\x10+$qSupported:multiprocess+;swbreak+#2e+$vCont;s:1;c#a1$m80000000,40#5b\x03$Z2,80001000,8#a0' \
+    > build-fuzz/corpus/fuzz_rsp/seed
+  for t in fuzz_options fuzz_elf fuzz_dtb fuzz_rsp; do
     "build-fuzz/tests/fuzz/$t" -max_total_time="$COREMU_FUZZ_SECONDS" -print_final_stats=0 \
       "build-fuzz/corpus/$t" 2>&1 | tail -n 1
   done

@@ -357,3 +357,65 @@ TEST_F(HartTest, WfiDoesNotStallWhileAnInterruptIsPendingEvenIfMasked) {
   EXPECT_EQ(h.x[1], 1u);
 }
 }  // namespace
+
+// ---- debugger hooks -------------------------------------------------------------
+
+TEST_F(HartTest, BreakpointStopsBeforeTheInstructionAndCountsExactly) {
+  put(kBase, {addi(1, 0, 1), addi(2, 0, 2), addi(3, 0, 3), addi(4, 0, 4)});
+  h.run(1);  // decode the block before the breakpoint exists
+  h.set_breakpoints({kBase + 8});
+  EXPECT_EQ(h.run(100), Exit::kDebug);
+  EXPECT_EQ(h.debug_hit().kind, DebugHit::kBreakpoint);
+  EXPECT_EQ(h.pc, kBase + 8);
+  EXPECT_EQ(h.icount(), 2u);
+  EXPECT_EQ(h.x[3], 0u);
+  // Running again from the breakpoint hits it again; step() goes past it.
+  EXPECT_EQ(h.run(100), Exit::kDebug);
+  EXPECT_EQ(h.icount(), 2u);
+  h.step();
+  EXPECT_EQ(h.x[3], 3u);
+  EXPECT_EQ(h.icount(), 3u);
+  h.set_breakpoints({});
+  EXPECT_EQ(h.run(1), Exit::kBudget);
+  EXPECT_EQ(h.x[4], 4u);
+}
+
+TEST_F(HartTest, WatchpointStopsBeforeTheAccessOnlyForItsKind) {
+  const uint64_t data = kBase + 0x2000;
+  // x1 = data; ld x2, 0(x1); sd x2, 8(x1); ld x3, 16(x1)
+  put(kBase, {ld(2, 1, 0), sd(2, 1, 8), ld(3, 1, 16), addi(4, 0, 1)});
+  h.x[1] = data;
+  h.set_watchpoints({{data + 8, 8, kWatchWrite}});
+  EXPECT_EQ(h.run(100), Exit::kDebug);  // the load of data+0 passes; the store stops
+  EXPECT_EQ(h.debug_hit().kind, DebugHit::kWatchpoint);
+  EXPECT_EQ(h.debug_hit().addr, data + 8);
+  EXPECT_TRUE(h.debug_hit().write);
+  EXPECT_EQ(h.pc, kBase + 4);
+  EXPECT_EQ(h.icount(), 1u);
+  h.step();  // performs the store
+  EXPECT_EQ(h.pc, kBase + 8);
+  // A read watchpoint on a byte inside a wider load.
+  h.set_watchpoints({{data + 20, 1, kWatchRead}});
+  EXPECT_EQ(h.run(100), Exit::kDebug);
+  EXPECT_EQ(h.debug_hit().addr, data + 20);
+  EXPECT_FALSE(h.debug_hit().write);
+  h.set_watchpoints({});
+  EXPECT_EQ(h.run(2), Exit::kBudget);
+  EXPECT_EQ(h.x[4], 1u);
+}
+
+TEST_F(HartTest, StepTakesTheExceptionAndIgnoresInterrupts) {
+  h.csr_write(0x305, kBase + 0x100);  // mtvec
+  put(kBase, {kEcall});
+  h.step();
+  EXPECT_EQ(h.pc, kBase + 0x100);
+  EXPECT_EQ(h.icount(), 0u);  // an exception retires nothing
+  // A pending, enabled interrupt is not taken by a step.
+  put(kBase + 0x100, {addi(5, 0, 9)});
+  h.csr_write(0x304, 1u << kMSI);        // mie.MSIE
+  h.csr_write(0x300, 1u << 3);           // mstatus.MIE
+  h.set_irq_line(kMSI, true);
+  h.step();
+  EXPECT_EQ(h.x[5], 9u);
+  EXPECT_EQ(h.pc, kBase + 0x104);
+}
