@@ -1,7 +1,9 @@
 # GPR, FPR, CSR and priv values read back right; a register write reaches
 # the guest (it stores s3 to reg_echo after regs_ready).
-break regs_ready
+# (a hardware breakpoint: Z1, reported as hwbreak)
+hbreak regs_ready
 continue
+# expect: Hardware assisted breakpoint 1 at
 # expect: Thread 1 "hart 0" hit Breakpoint 1
 p/x $s2
 # expect: = 0x1122334455667788

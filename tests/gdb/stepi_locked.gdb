@@ -1,9 +1,17 @@
-# With scheduler-locking on, stepi moves only the selected hart's pc.
+# Every hart enters spin() once, at nearly the same time: four continues
+# report four hits, one per hart (a hit that happens while another is being
+# reported is kept and reported on the next continue, none is lost).
+# Then, with scheduler-locking on, stepi moves only the selected hart's pc.
 break spin
 continue
 continue
 continue
 continue
+# expect-count: 4 hit Breakpoint 1, spin
+# expect: Thread 1 "hart 0" hit Breakpoint 1, spin
+# expect: Thread 2 "hart 1" hit Breakpoint 1, spin
+# expect: Thread 3 "hart 2" hit Breakpoint 1, spin
+# expect: Thread 4 "hart 3" hit Breakpoint 1, spin
 delete
 set scheduler-locking on
 thread 1
