@@ -201,6 +201,7 @@ static Flow sc(Hart& h, const Insn& in) {
   }
   h.resv_addr = ~0ull;
   RD = ok ? 0 : 1;
+  if (!ok) h.note_contention();
   return kNext;
 }
 RV_EXEC(lr_w) { return lr<uint32_t>(h, in); }

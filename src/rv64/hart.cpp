@@ -23,6 +23,9 @@ struct Hart::Block {
   const std::atomic<uint32_t>* genp;  // generation of the code page (nullptr: ROM)
   uint32_t gen;
   uint32_t n;
+  // A small loop that only reads (no stores, AMOs, CSR writes...) and
+  // branches back to its own start: a spin-wait when it repeats.
+  bool spin;
   Insn insns[1];  // n entries (allocated in place)
 };
 
@@ -321,10 +324,28 @@ Hart::Block* Hart::build_block(uint64_t pa) {
 done:
   Block* b = blocks_->alloc(pa, n);
   b->va = pc;
+  b->spin = is_spin_loop(tmp, n, pc);
   b->genp = genp;
   b->gen = gen;
   std::copy(tmp, tmp + n, b->insns);
   return b;
+}
+
+bool Hart::is_spin_loop(const Insn* insns, unsigned n, uint64_t start) {
+  if (n == 0 || n > 8) return false;
+  uint64_t at = start;
+  for (unsigned k = 0; k < n; ++k) {
+    const Insn& in = insns[k];
+    Fmt f = op_info(in.op).fmt;
+    bool last = k + 1 == n;
+    if (last) return f == Fmt::B && static_cast<int64_t>(at - start) + in.imm == 0;
+    if (f != Fmt::R && f != Fmt::R1 && f != Fmt::I && f != Fmt::SHIFT && f != Fmt::LOAD && f != Fmt::U &&
+        f != Fmt::LR && f != Fmt::FENCE && f != Fmt::NONE)
+      return false;
+    if (in.op == Op::kIllegal || in.op == Op::ecall || in.op == Op::ebreak || in.op == Op::wfi) return false;
+    at += in.len;
+  }
+  return false;
 }
 
 Exit Hart::run(uint64_t max_insns) {
@@ -356,6 +377,14 @@ Exit Hart::run(uint64_t max_insns) {
     }
     uint64_t retired = static_cast<uint64_t>(i - b->insns) + (fl == kJump ? 1 : 0);
     icount_ += retired;
+    if (RV_UNLIKELY(b->spin)) {
+      // Looping back into a read-only spin loop again and again: the hart
+      // waits for another one; let the runner give the host CPU away.
+      if (pc == b->va && ++spin_count_ >= kSpinLimit) {
+        spin_count_ = 0;
+        pause_ = true;
+      }
+    }
     if (RV_UNLIKELY(retired == 0) && ++no_progress > max_insns) break;
     if (RV_UNLIKELY(code_flush_pending_)) {
       code_flush_pending_ = false;

@@ -56,7 +56,8 @@ enum class Exit : uint8_t {
   kBudget,     // executed the requested number of instructions
   kWfi,        // executed WFI with no interrupt pending: sleep until one is
   kAttention,  // someone called request_attention() (pause, device event...)
-  kPause,      // executed the Zihintpause `pause` hint: a good moment to yield
+  kPause,      // spinning: executed the Zihintpause `pause` hint, failed an SC,
+               // or went round a read-only loop many times: a good moment to yield
   kDebug,      // hit a debugger breakpoint or watchpoint: see debug_hit()
 };
 
@@ -187,6 +188,8 @@ class Hart {
     return kJump;
   }
   Flow do_sfence_vma(const Insn& in);
+  // A failed SC: another hart holds what this one wants (see kPause).
+  void note_contention() { pause_ = true; }
 
   // FP state.
   bool fp_enabled() const { return (mstatus_ & mstatus::FS) != 0; }
@@ -223,6 +226,8 @@ class Hart {
   bool watch_hit(uint64_t va, uint64_t len, uint8_t mask);
   bool watch_covers_page(uint64_t vpage, Access acc) const;
   static Flow exec_breakpoint(Hart& h, const Insn& in);
+  static bool is_spin_loop(const Insn* insns, unsigned n, uint64_t start);
+  static constexpr unsigned kSpinLimit = 256;  // loop rounds before a spin counts
   bool check_interrupts();
   void update_contexts();
 
@@ -249,6 +254,7 @@ class Hart {
   std::atomic<uint64_t> mip_hw_{0};
   bool wfi_ = false;
   bool pause_ = false;
+  unsigned spin_count_ = 0;
   bool code_flush_pending_ = false;
 
   // Debugging state (see set_breakpoints).

@@ -419,3 +419,24 @@ TEST_F(HartTest, StepTakesTheExceptionAndIgnoresInterrupts) {
   EXPECT_EQ(h.x[5], 9u);
   EXPECT_EQ(h.pc, kBase + 0x104);
 }
+
+TEST_F(HartTest, ReadOnlySpinLoopAndFailedScReturnPause) {
+  // spin: ld x2, 0(x1); beq x2, x0, spin  -- waits for a flag that never comes
+  put(kBase, {ld(2, 1, 0), B(-4, 0, 2, 0)});
+  h.x[1] = kBase + 0x1000;
+  EXPECT_EQ(h.run(1'000'000), Exit::kPause);
+  EXPECT_LT(h.icount(), 1000u);  // gave up the CPU after a few hundred rounds
+  // A loop that stores is not a spin: it runs its budget.
+  h.reset(kBase);
+  put(kBase, {sd(2, 1, 0), B(-4, 0, 2, 0)});
+  h.x[1] = kBase + 0x1000;
+  EXPECT_EQ(h.run(10'000), Exit::kBudget);
+  // sc.d without a reservation fails and ends the run with kPause at the
+  // end of its block (here: the addi, then a jump that ends the block).
+  h.reset(kBase);
+  put(kBase, {R(0x0c, 2, 1, 3, 3, 0x2f) /*sc.d x3, x2, (x1)*/, addi(4, 0, 1), I(0, 0, 0, 0, 0x6f) /*j .*/});
+  h.x[1] = kBase + 0x1000;
+  EXPECT_EQ(h.run(1000), Exit::kPause);
+  EXPECT_EQ(h.x[3], 1u);
+  EXPECT_EQ(h.icount(), 3u);
+}
