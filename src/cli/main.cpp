@@ -30,6 +30,13 @@ std::string demo_path() {
                              "build it with 'cmake --build build' or pass -kernel FILE");
 }
 
+// Host threads for the harts: 0 = one per hart, N = a pool of N.
+unsigned pool_threads(const cli::Options& o) {
+  if (o.accel_pool) return o.accel_pool;
+  if (o.accel_threads == "single") return 1;
+  return 0;  // thread=multi, and the default
+}
+
 int run(const std::vector<std::string>& args) {
   cli::Options opts = cli::parse_options(args);
   if (opts.help) {
@@ -54,7 +61,7 @@ int run(const std::vector<std::string>& args) {
   }
 
   coremu::HostClock clock;
-  coremu::Runner runner(clock);
+  coremu::Runner runner(clock, pool_threads(opts));
   machine::Machine m(opts.machine, runner, clock);
   if (!opts.machine.dumpdtb.empty()) {
     std::ofstream out(opts.machine.dumpdtb, std::ios::binary);

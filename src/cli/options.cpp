@@ -187,7 +187,10 @@ constexpr std::string_view kCpuHelp =
     "max                  the same as rv64\n";
 constexpr std::string_view kAccelHelp =
     "Accelerators supported in coremu:\n"
-    "tcg                  (the only one: coremu is an emulator; thread=single|multi is accepted)\n";
+    "tcg                  (the only one: coremu is an emulator)\n"
+    "  thread=multi         one host thread per hart\n"
+    "  thread=single        one host thread runs every hart in turn\n"
+    "  threads=N            a pool of N host threads runs the harts in turn\n";
 
 class Parser;
 using Handler = void (Parser::*)(const std::string& opt, const std::string& arg);
@@ -287,7 +290,8 @@ constexpr OptionSpec kOptions[] = {
     {"no-reboot", "", "", &Parser::no_reboot, "exit instead of rebooting when the guest asks for a reset"},
     {"name", "", "NAME", &Parser::name, "accepted and ignored"},
     {"cpu", "", "rv64|max", &Parser::cpu, "CPU model (both are RV64GC); 'help' lists them"},
-    {"accel", "", "tcg[,thread=single|multi]", &Parser::accel, "accepted; thread= is recorded"},
+    {"accel", "", "tcg[,thread=single|multi][,threads=N]", &Parser::accel,
+     "host threads: multi = one per hart, single = one for all, threads=N = a pool of N"},
     {"enable-kvm", "", "", &Parser::enable_kvm, "rejected: coremu is an emulator"},
     {"s", "", "", &Parser::gdb_default, "GDB server on tcp:127.0.0.1:1234 (short for -gdb tcp::1234)"},
     {"S", "", "", &Parser::gdb_wait, "do not start the harts until the debugger continues them"},
@@ -582,6 +586,15 @@ void Parser::accel(const std::string& opt, const std::string& arg) {
     if (*thread != "single" && *thread != "multi")
       fail(opt, fmt::format("thread={} is not valid (single or multi)", shown(*thread)));
     o_.accel_threads = *thread;
+  }
+  if (auto n = kv.take("threads")) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(n->data(), n->data() + n->size(), v);
+    if (ec != std::errc() || p != n->data() + n->size() || v == 0 || v > 1024)
+      fail(opt, fmt::format("threads={} is not valid (a pool of 1 to 1024 host threads)", shown(*n)));
+    if (o_.accel_threads == "multi" || o_.accel_threads == "single")
+      fail(opt, "threads=N sets a pool of host threads: it cannot be combined with thread=single|multi");
+    o_.accel_pool = v;
   }
   kv.done("tcg property");
 }

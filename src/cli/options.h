@@ -30,6 +30,7 @@ struct Options {
 
   // Parsed now, used by later features.
   std::string accel_threads;  // -accel tcg,thread=X: "single", "multi", or "" when not given
+  unsigned accel_pool = 0;    // -accel tcg,threads=N (coremu): a pool of N host threads, 0 = not given
   bool gdb_wait = false;      // -S: do not start the harts until a debugger says so
   std::string gdb;            // "" (no stub), "tcp:HOST:PORT" or "unix:PATH"; -s is tcp:127.0.0.1:1234
 };

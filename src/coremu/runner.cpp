@@ -9,8 +9,26 @@ Runner::~Runner() = default;  // run() joins every thread before it returns
 void Runner::wake(unsigned i) {
   if (i >= slots_.size()) return;
   Slot& s = *slots_[i];
+  if (pool_threads_) {
+    // Queue a sleeping hart if it has a reason to run (the interrupt may
+    // be masked, or the line lowered again).
+    std::lock_guard<std::mutex> lk(pool_mu_);
+    if (s.where == Slot::Where::kSleeping &&
+        (m_->hart(i).wfi_wakeup_pending() || s.stop_req.load(std::memory_order_acquire))) {
+      s.where = Slot::Where::kQueued;
+      runq_.push_back(i);
+      pool_cv_.notify_one();
+    }
+    return;
+  }
   { std::lock_guard<std::mutex> lk(s.mu); }
   s.cv.notify_one();
+}
+
+void Runner::update_timer(unsigned i, uint64_t now) {
+  rv64::Hart& h = m_->hart(i);
+  h.set_irq_line(rv64::kMTI, now >= m_->mtimecmp(i));
+  h.update_sstc(now);
 }
 
 void Runner::set_line(unsigned hart, rv64::Irq irq, bool level) {
@@ -19,13 +37,26 @@ void Runner::set_line(unsigned hart, rv64::Irq irq, bool level) {
   if (level) wake(hart);
 }
 
-void Runner::timer_changed(unsigned hart) { wake(hart); }
+void Runner::timer_changed(unsigned hart) {
+  if (pool_threads_) {
+    // The deadline may now be earlier than the one the pool waits for.
+    std::lock_guard<std::mutex> lk(pool_mu_);
+    next_due_ = 0;
+    pool_cv_.notify_one();
+    return;
+  }
+  wake(hart);
+}
 
 void Runner::stop() {
   stop_.store(true);
   {
     std::lock_guard<std::mutex> lk(ctl_mu_);
     ctl_cv_.notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> lk(pool_mu_);
+    pool_cv_.notify_all();
   }
   if (!m_) return;
   for (unsigned i = 0; i < m_->num_harts() && i < slots_.size(); ++i) {
@@ -152,6 +183,19 @@ void Runner::resume(const std::vector<HartAction>& actions, uint64_t steps) {
     any_continue |= actions[j] == HartAction::kContinue;
   }
   if (any_continue) clock_.thaw();
+  if (pool_threads_) {
+    // Parked harts are on no queue: queue the ones given something to do.
+    std::lock_guard<std::mutex> plk(pool_mu_);
+    for (unsigned j = 0; j < ctl_.size(); ++j) {
+      Slot& s = *slots_[j];
+      if (actions[j] != HartAction::kStop && s.where == Slot::Where::kParked) {
+        ctl_[j].parked = false;
+        s.where = Slot::Where::kQueued;
+        runq_.push_back(j);
+      }
+    }
+    pool_cv_.notify_all();
+  }
   ctl_cv_.notify_all();
 }
 
@@ -170,6 +214,122 @@ HartRunState Runner::state(unsigned hart) const {
   std::lock_guard<std::mutex> lk(ctl_mu_);
   if (hart >= slots_.size()) return HartRunState::kStopped;
   return static_cast<HartRunState>(slots_[hart]->state.load(std::memory_order_relaxed));
+}
+
+// ---- pool mode: N host threads take turns running the harts -----------------------
+
+Runner::Slot::Where Runner::pool_slice(unsigned i) {
+  rv64::Hart& h = m_->hart(i);
+  Slot& s = *slots_[i];
+  h.set_in_wfi(false);
+  s.state.store(static_cast<uint8_t>(HartRunState::kRunning), std::memory_order_relaxed);
+  auto park_locked = [&] {
+    ctl_[i].parked = true;
+    s.state.store(static_cast<uint8_t>(HartRunState::kStopped), std::memory_order_relaxed);
+    ev_cv_.notify_all();
+    return Slot::Where::kParked;
+  };
+  if (s.stop_req.load(std::memory_order_acquire)) {
+    std::unique_lock<std::mutex> lk(ctl_mu_);
+    Ctl& c = ctl_[i];
+    if (c.action == HartAction::kStop || stop_.load()) return park_locked();
+    if (c.action == HartAction::kStep) {
+      uint64_t n = c.steps;
+      c.reported_pc = ~0ull;
+      lk.unlock();
+      for (uint64_t k = 0; k < n && !stop_.load(std::memory_order_relaxed); ++k) h.step();
+      lk.lock();
+      StopEvent ev{i, StopReason::kStep, h.pc, h.icount()};
+      set_action_locked(i, HartAction::kStop);
+      post_stop_locked(ev);
+      return park_locked();
+    }
+  }
+  if (debug_) {
+    // Continuing from the stop it last reported: step over it first.
+    std::unique_lock<std::mutex> lk(ctl_mu_);
+    bool skip = ctl_[i].reported_pc == h.pc;
+    ctl_[i].reported_pc = ~0ull;
+    lk.unlock();
+    if (skip) h.step();
+  }
+  update_timer(i, clock_.now());
+  rv64::Exit e = h.run(kQuantum);
+  switch (e) {
+    case rv64::Exit::kDebug: {
+      const rv64::DebugHit& d = h.debug_hit();
+      StopEvent ev{i, d.kind == rv64::DebugHit::kBreakpoint ? StopReason::kBreakpoint : StopReason::kWatchpoint,
+                   h.pc, h.icount(), d.addr, d.write};
+      std::lock_guard<std::mutex> lk(ctl_mu_);
+      set_action_locked(i, HartAction::kStop);
+      post_stop_locked(ev);
+      return park_locked();
+    }
+    case rv64::Exit::kWfi:
+      return Slot::Where::kSleeping;
+    default:
+      return Slot::Where::kQueued;  // a spinning hart (kPause) goes to the back too
+  }
+}
+
+void Runner::pool_wake_due_locked(uint64_t now) {
+  uint64_t due = ~0ull;
+  for (unsigned i = 0; i < slots_.size(); ++i) {
+    Slot& s = *slots_[i];
+    if (s.where != Slot::Where::kSleeping) continue;
+    update_timer(i, now);
+    rv64::Hart& h = m_->hart(i);
+    if (h.wfi_wakeup_pending() || s.stop_req.load(std::memory_order_acquire)) {
+      s.where = Slot::Where::kQueued;
+      runq_.push_back(i);
+      continue;
+    }
+    uint64_t d = std::min(m_->mtimecmp(i), h.sstc_deadline());
+    if (d > now) due = std::min(due, d);
+  }
+  next_due_ = due;
+}
+
+void Runner::pool_worker() {
+  std::unique_lock<std::mutex> lk(pool_mu_);
+  while (!stop_.load()) {
+    uint64_t now = clock_.now();
+    if (now >= next_due_) pool_wake_due_locked(now);
+    if (runq_.empty()) {
+      auto wait = std::chrono::nanoseconds(std::chrono::milliseconds(10));
+      if (next_due_ != ~0ull) wait = std::min(wait, clock_.until(next_due_));
+      pool_cv_.wait_for(lk, wait);
+      continue;
+    }
+    unsigned i = runq_.front();
+    runq_.pop_front();
+    Slot& s = *slots_[i];
+    s.where = Slot::Where::kRunning;
+    lk.unlock();
+    Slot::Where w = pool_slice(i);
+    lk.lock();
+    if (w == Slot::Where::kSleeping) {
+      // Check again under the lock: an interrupt raised since run() returned
+      // found the hart not yet asleep (see wake()).
+      now = clock_.now();
+      update_timer(i, now);
+      rv64::Hart& h = m_->hart(i);
+      if (h.wfi_wakeup_pending() || s.stop_req.load(std::memory_order_acquire)) {
+        w = Slot::Where::kQueued;
+      } else {
+        uint64_t d = std::min(m_->mtimecmp(i), h.sstc_deadline());
+        if (d > now) next_due_ = std::min(next_due_, d);
+        h.set_in_wfi(true);
+        s.state.store(static_cast<uint8_t>(HartRunState::kWfi), std::memory_order_relaxed);
+      }
+    }
+    s.where = w;
+    if (w == Slot::Where::kQueued) {
+      runq_.push_back(i);
+      if (runq_.size() > 1) pool_cv_.notify_one();
+    }
+  }
+  pool_cv_.notify_all();
 }
 
 // ---- the hart threads ---------------------------------------------------------------
@@ -238,16 +398,32 @@ int Runner::run(machine::Machine& m) {
         if (start_paused_)
           for (auto& c : ctl_) c.action = HartAction::kStop;
       }
+      std::lock_guard<std::mutex> plk(pool_mu_);
+      runq_.clear();
+      next_due_ = 0;
       for (unsigned i = 0; i < m.num_harts(); ++i) {
         ctl_[i].parked = false;
         slots_[i]->stop_req.store(ctl_[i].action != HartAction::kContinue);
+        if (pool_threads_ && ctl_[i].action == HartAction::kStop) {
+          // Stopped from the start: parked without ever being queued.
+          ctl_[i].parked = true;
+          slots_[i]->where = Slot::Where::kParked;
+          slots_[i]->state.store(static_cast<uint8_t>(HartRunState::kStopped));
+        } else {
+          runq_.push_back(i);
+        }
       }
       running_ = true;
       ev_cv_.notify_all();
     }
     std::vector<std::thread> threads;
-    threads.reserve(m.num_harts());
-    for (unsigned i = 0; i < m.num_harts(); ++i) threads.emplace_back([this, i] { hart_loop(i); });
+    if (pool_threads_) {
+      unsigned n = std::min(pool_threads_, m.num_harts());
+      for (unsigned t = 0; t < n; ++t) threads.emplace_back([this] { pool_worker(); });
+    } else {
+      threads.reserve(m.num_harts());
+      for (unsigned i = 0; i < m.num_harts(); ++i) threads.emplace_back([this, i] { hart_loop(i); });
+    }
     for (auto& t : threads) t.join();
     if (m.reboot_requested() && !m.shutdown_status()) {
       m.clear_reboot();

@@ -50,7 +50,10 @@ enum class HartRunState : uint8_t { kRunning, kWfi, kStopped };
 
 class Runner final : public machine::HartLines {
  public:
-  explicit Runner(HostClock& clock) : clock_(clock) {}
+  // pool_threads == 0: one host thread per hart (COREMU's design). N > 0:
+  // a pool of N host threads takes turns running the harts, a quantum at a
+  // time, and harts asleep in WFI or stopped by a debugger cost nothing.
+  explicit Runner(HostClock& clock, unsigned pool_threads = 0) : clock_(clock), pool_threads_(pool_threads) {}
   ~Runner() override;
 
   // Runs `m` until the guest shuts it down (or stop() is called); handles
@@ -93,6 +96,8 @@ class Runner final : public machine::HartLines {
     std::condition_variable cv;
     std::atomic<bool> stop_req{false};  // action != kContinue: come to control()
     std::atomic<uint8_t> state{0};      // HartRunState
+    // Pool mode, under pool_mu_: where the hart is.
+    enum class Where : uint8_t { kQueued, kRunning, kSleeping, kParked } where = Where::kQueued;
   };
   struct Ctl {
     HartAction action = HartAction::kContinue;
@@ -103,13 +108,26 @@ class Runner final : public machine::HartLines {
   };
   void hart_loop(unsigned i);
   void wake(unsigned i);
+  // Pool mode.
+  void pool_worker();
+  // Runs one quantum of hart i (or its debugger action); returns where it
+  // goes next: kQueued (run again), kSleeping (WFI) or kParked.
+  Slot::Where pool_slice(unsigned i);
+  // Under pool_mu_: queues sleeping harts whose interrupt is now pending.
+  void pool_wake_due_locked(uint64_t now);
+  void update_timer(unsigned i, uint64_t now);
   // Parks the hart while its action is kStop, then runs a requested step.
   void control(unsigned i);
   void post_stop_locked(const StopEvent& ev);
   void set_action_locked(unsigned i, HartAction a);
 
   HostClock& clock_;
+  const unsigned pool_threads_;
   machine::Machine* m_ = nullptr;
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::deque<unsigned> runq_;
+  uint64_t next_due_ = 0;  // earliest timer deadline of a sleeping hart (a hint)
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<bool> stop_{false};
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs one gdb-multiarch batch session against coremu and checks it.
 
-usage: gdb_test.py COREMU ELF SMP SCRIPT [--gdb GDB] [--exit N]
+usage: gdb_test.py COREMU ELF SMP SCRIPT [--gdb GDB] [--exit N] [--accel tcg,...]
 
 Starts `COREMU -M virt -bios none -nographic -smp SMP -kernel ELF -S
 -gdb tcp:127.0.0.1:PORT` (a free port), runs `GDB -batch -x SCRIPT ELF`
@@ -48,6 +48,7 @@ def main():
     ap.add_argument("--gdb", default="gdb-multiarch")
     ap.add_argument("--exit", type=int, default=0)
     ap.add_argument("--timeout", type=int, default=120)
+    ap.add_argument("--accel", help="e.g. tcg,threads=2 (the hart scheduling mode)")
     a = ap.parse_args()
 
     script = open(a.script).read()
@@ -58,7 +59,7 @@ def main():
     port = free_port()
     emu = subprocess.Popen(
         [a.coremu, "-M", "virt", "-bios", "none", "-nographic", "-smp", a.smp, "-kernel", a.elf,
-         "-S", "-gdb", f"tcp:127.0.0.1:{port}"],
+         "-S", "-gdb", f"tcp:127.0.0.1:{port}"] + (["-accel", a.accel] if a.accel else []),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     ok, early = wait_listening(emu)
     if not ok:
