@@ -413,6 +413,11 @@ TEST(Options, Accel) {
   EXPECT_CONTAINS(error_k({"-accel", "tcg,thread=many"}), "thread=many is not valid");
   EXPECT_CONTAINS(error_k({"-accel", "tcg,tb-size=64"}), "unsupported tcg property 'tb-size'");
   EXPECT_CONTAINS(error_k({"-accel", "thread=multi"}), "needs an accelerator name");
+  EXPECT_EQ(parse_k({"-accel", "tcg,threads=3"}).accel_pool, 3u);
+  EXPECT_EQ(parse_k({"-accel", "tcg"}).accel_pool, 0u);
+  EXPECT_CONTAINS(error_k({"-accel", "tcg,threads=0"}), "threads=0 is not valid");
+  EXPECT_CONTAINS(error_k({"-accel", "tcg,threads=2x"}), "threads=2x is not valid");
+  EXPECT_CONTAINS(error_k({"-accel", "tcg,thread=multi,threads=2"}), "cannot be combined");
   EXPECT_TRUE(parse({"-accel", "help"}).help);
 }
 
