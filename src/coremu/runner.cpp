@@ -296,9 +296,12 @@ void Runner::pool_worker() {
     uint64_t now = clock_.now();
     if (now >= next_due_) pool_wake_due_locked(now);
     if (runq_.empty()) {
-      auto wait = std::chrono::nanoseconds(std::chrono::milliseconds(10));
-      if (next_due_ != ~0ull) wait = std::min(wait, clock_.until(next_due_));
-      pool_cv_.wait_for(lk, wait);
+      // Nothing to run: sleep until a hart is queued (wake()), a timer
+      // deadline is changed (timer_changed()) or the earliest one passes.
+      if (next_due_ == ~0ull)
+        pool_cv_.wait(lk);
+      else
+        pool_cv_.wait_for(lk, clock_.until(next_due_));
       continue;
     }
     unsigned i = runq_.front();
@@ -374,10 +377,14 @@ void Runner::hart_loop(unsigned i) {
       h.update_sstc(now);
       if (h.wfi_wakeup_pending()) break;
       uint64_t deadline = std::min(m.mtimecmp(i), h.sstc_deadline());
-      // A deadline already past means its interrupt is masked in mie: only
-      // another event can wake us, but look again now and then.
-      auto wait = deadline > now ? clock_.until(deadline) : std::chrono::nanoseconds(std::chrono::milliseconds(10));
-      slot.cv.wait_for(lk, std::min<std::chrono::nanoseconds>(wait, std::chrono::milliseconds(100)));
+      // No polling: every other reason to wake (an interrupt line, a new
+      // mtimecmp, a debugger, shutdown) notifies this slot. A deadline
+      // already past means its interrupt is masked in mie: only another
+      // event can wake the hart.
+      if (deadline > now)
+        slot.cv.wait_for(lk, clock_.until(deadline));
+      else
+        slot.cv.wait(lk);
     }
     h.set_in_wfi(false);
     slot.state.store(static_cast<uint8_t>(HartRunState::kRunning), std::memory_order_relaxed);
