@@ -44,6 +44,8 @@ void Repl::add_commands() {
   table_.add({"stepall", {}, "stepall [N]", "run every hart N instructions (default 1)", bind(&Repl::cmd_stepall)});
   table_.add({"set reg", {"set register"}, "set reg HART NAME VALUE",
               "write a register: x0-x31/ABI name, f0-f31, pc, a CSR name or priv", bind(&Repl::cmd_set_reg)});
+  table_.add({"set mem", {}, "set mem ADDR VALUE [b|h|w|g] [HART]",
+              "write a value of 1, 2, 4 or 8 bytes (default g) through a hart's MMU", bind(&Repl::cmd_set_mem)});
   table_.add({"break", {"b"}, "break ADDR|SYMBOL [hart H]", "stop before the instruction at ADDR (on hart H only)",
               bind(&Repl::cmd_break)});
   table_.add({"watch", {}, "watch r|w|rw ADDR|SYMBOL [LEN] [hart H]",
@@ -248,6 +250,28 @@ CommandResult Repl::cmd_set_reg(const Invocation& inv) {
     return fail(fmt::format("set reg: no register '{}'", name));
   }
   return {true, fmt::format("hart {} {} = {:#x}\n", h, name, v)};
+}
+
+CommandResult Repl::cmd_set_mem(const Invocation& inv) {
+  const auto& a = inv.args;
+  if (a.size() < 2 || a.size() > 4) return fail("usage: set mem ADDR VALUE [b|h|w|g] [HART]");
+  unsigned h = cur_, size = 8;
+  std::string err;
+  size_t hart_at = 2;
+  if (a.size() >= 3 && a[2].size() == 1 && std::string("bhwg").find(a[2][0]) != std::string::npos) {
+    size = a[2][0] == 'b' ? 1 : a[2][0] == 'h' ? 2 : a[2][0] == 'w' ? 4 : 8;
+    hart_at = 3;
+  }
+  if (a.size() > hart_at + 1) return fail("usage: set mem ADDR VALUE [b|h|w|g] [HART]");
+  if (a.size() == hart_at + 1 && !coremu::parse_hart_arg(d_, a[hart_at], h, err)) return fail("set mem: " + err);
+  uint64_t addr, v;
+  if (!coremu::parse_addr_arg(d_, h, a[0], addr, err)) return fail("set mem: " + err);
+  if (!coremu::parse_addr_arg(d_, h, a[1], v, err)) return fail("set mem: " + err);
+  uint8_t b[8];
+  for (unsigned j = 0; j < 8; ++j) b[j] = static_cast<uint8_t>(v >> (8 * j));
+  if (!d_.write_memory(h, addr, b, size))
+    return fail(fmt::format("set mem: cannot write {:#x} through the hart's MMU (hart {})", addr, h));
+  return {true, fmt::format("{:#x}{} = {:#x} ({} bytes)\n", addr, coremu::sym_suffix(d_, addr), v, size)};
 }
 
 namespace {

@@ -54,6 +54,7 @@ class Repl {
   coremu::CommandResult cmd_step(const coremu::Invocation& inv);
   coremu::CommandResult cmd_stepall(const coremu::Invocation& inv);
   coremu::CommandResult cmd_set_reg(const coremu::Invocation& inv);
+  coremu::CommandResult cmd_set_mem(const coremu::Invocation& inv);
   coremu::CommandResult cmd_break(const coremu::Invocation& inv);
   coremu::CommandResult cmd_watch(const coremu::Invocation& inv);
   coremu::CommandResult cmd_delete(const coremu::Invocation& inv);
