@@ -202,6 +202,11 @@ void Runner::resume(const std::vector<HartAction>& actions, uint64_t steps) {
         ctl_[j].parked = false;
         s.where = Slot::Where::kQueued;
         runq_.push_back(j);
+      } else if (actions[j] != HartAction::kStop && s.where == Slot::Where::kRunning) {
+        // Parked by its slice, but its worker has not yet recorded that
+        // (pool_worker): the worker queues it again instead.
+        ctl_[j].parked = false;
+        s.requeue = true;
       }
     }
     pool_cv_.notify_all();
@@ -334,6 +339,8 @@ void Runner::pool_worker() {
         s.state.store(static_cast<uint8_t>(HartRunState::kWfi), std::memory_order_relaxed);
       }
     }
+    if (w == Slot::Where::kParked && s.requeue) w = Slot::Where::kQueued;  // resumed meanwhile
+    s.requeue = false;
     s.where = w;
     if (w == Slot::Where::kQueued) {
       runq_.push_back(i);

@@ -98,6 +98,7 @@ class Runner final : public machine::HartLines {
     std::atomic<uint8_t> state{0};      // HartRunState
     // Pool mode, under pool_mu_: where the hart is.
     enum class Where : uint8_t { kQueued, kRunning, kSleeping, kParked } where = Where::kQueued;
+    bool requeue = false;  // under pool_mu_: resumed while its worker was parking it
   };
   struct Ctl {
     HartAction action = HartAction::kContinue;
