@@ -579,7 +579,7 @@ bool Server::handle_query(const std::string& pkt) {
       send_packet("E01");
       return true;
     }
-    auto res = coremu::run_monitor_command(d_, std::string(bytes->begin(), bytes->end()));
+    auto res = coremu::run_monitor_command(d_, std::string(bytes->begin(), bytes->end()), g_hart_);
     // Output as console packets, in pieces that fit.
     for (size_t off = 0; off < res.text.size(); off += 2000)
       send_packet("O" + to_hex(std::string_view(res.text).substr(off, 2000)));

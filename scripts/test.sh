@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, step 2: the whole test suite. Installs what is missing, then
 #   1. ASan+UBSan build: unit tests and guest programs (up to 64 harts);
-#   2. ThreadSanitizer build: the multi-hart guest programs and the GDB
-#      server driving running harts;
+#   2. ThreadSanitizer build: the multi-hart guest programs, and the GDB
+#      server and the REPL driving running harts;
 #   3. libFuzzer targets for the parsers of outside input, run briefly;
 #   4. the default build: every test (unit, guest programs up to 255 harts,
 #      OpenSBI/U-Boot boots, command-line errors). Its summary comes last.
@@ -25,7 +25,7 @@ if [ "${COREMU_QUICK:-0}" != 1 ]; then
   # The multi-hart guests, and the debugger's control of running harts.
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     ctest --test-dir build-tsan -j2 --timeout 600 --output-on-failure \
-      -R '^(guest|pool)_(smp_|demo).*_smp(4|64)$|^gdb_(breakpoint|watch|stepi_locked)(_pool)?$|^gdb_rsp_robustness$'
+      -R '^(guest|pool)_(smp_|demo).*_smp(4|64)$|^gdb_(breakpoint|watch|stepi_locked)(_pool)?$|^gdb_rsp_robustness$|^repl_(watch|step)(_pool)?$'
 
   stage "libFuzzer (${COREMU_FUZZ_SECONDS:=20}s per target)"
   cmake --preset fuzz >/dev/null

@@ -7,12 +7,14 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/options.h"
 #include "coremu/console.h"
 #include "coremu/debug.h"
 #include "coremu/runner.h"
+#include "repl.h"
 #include "server.h"
 #include "machine/machine.h"
 
@@ -75,6 +77,25 @@ int run(const std::vector<std::string>& args) {
     m.set_serial_backend(serial.get());
   }
   std::unique_ptr<coremu::Debugger> debugger;
+  if (opts.repl) {
+    if (!opts.gdb.empty()) throw machine::ConfigError("--repl and a GDB server (-s, -gdb) cannot be used together");
+    // The machine starts paused and runs on its own threads; stdin belongs
+    // to the REPL (guest input goes through its `uart` command).
+    runner.enable_debug(true);
+    debugger = std::make_unique<coremu::Debugger>(m, runner);
+    int guest_status = 0;
+    std::thread machine_thread([&] { guest_status = runner.run(m); });
+    repl::Repl session(*debugger);
+    int status = 0;
+    {
+      auto in = repl::stdin_source(session);
+      status = session.run(*in);
+    }
+    runner.stop();  // quit or end of input: nothing more to run
+    machine_thread.join();
+    (void)guest_status;
+    return status;
+  }
   std::unique_ptr<gdbstub::Server> gdb;
   if (!opts.gdb.empty()) {
     runner.enable_debug(opts.gdb_wait);

@@ -232,6 +232,7 @@ class Parser {
   void gdb_default(const std::string&, const std::string&) { o_.gdb = "tcp:127.0.0.1:1234"; }
   void gdb_wait(const std::string&, const std::string&) { o_.gdb_wait = true; }
   void gdb(const std::string& opt, const std::string& arg);
+  void repl(const std::string&, const std::string&) { o_.repl = true; }
   void help(const std::string&, const std::string&) { show(help_text()); }
   void version(const std::string&, const std::string&) {
     o_.version = true;
@@ -296,6 +297,7 @@ constexpr OptionSpec kOptions[] = {
     {"s", "", "", &Parser::gdb_default, "GDB server on tcp:127.0.0.1:1234 (short for -gdb tcp::1234)"},
     {"S", "", "", &Parser::gdb_wait, "do not start the harts until the debugger continues them"},
     {"gdb", "", "tcp:[HOST]:PORT|unix:PATH|PORT|none", &Parser::gdb, "GDB server address"},
+    {"repl", "", "", &Parser::repl, "start paused and read debugger commands from stdin (see the user guide)"},
     {"help", "h", "", &Parser::help, "print this help and exit"},
     {"version", "", "", &Parser::version, "print the version and exit"},
 };

@@ -33,6 +33,7 @@ struct Options {
   unsigned accel_pool = 0;    // -accel tcg,threads=N (coremu): a pool of N host threads, 0 = not given
   bool gdb_wait = false;      // -S: do not start the harts until a debugger says so
   std::string gdb;            // "" (no stub), "tcp:HOST:PORT" or "unix:PATH"; -s is tcp:127.0.0.1:1234
+  bool repl = false;          // --repl: the machine starts paused under the command console on stdin
 };
 
 // Parses argv without argv[0]. With no arguments at all it returns

@@ -1,22 +1,83 @@
-// Text commands about the machine shared by the REPL and gdb's `monitor`
-// (qRcmd): `help`, `info harts`, `icount [HART]`, `pause`.
+// Text commands about the machine, shared by the REPL (repl/) and gdb's
+// `monitor` (qRcmd): a table of commands, and the inspection commands both
+// reach: `help`, `info harts`, `icount`, `pause`, `regs`, `csr`, `x`, `xp`,
+// `disas`, `bt`, `info break`. The REPL adds the run-control commands
+// (continue, step, break, ...) to its own copy of the table.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "coremu/debug.h"
 
 namespace coremu {
 
 struct CommandResult {
-  bool ok = true;    // false: an error (text says why)
+  bool ok = true;    // false: an error (text says why, one line, no "error:" prefix)
   std::string text;  // output, each line ending in '\n'
 };
 
-CommandResult run_monitor_command(Debugger& d, const std::string& line);
+// What a command runs against: the debugger and the hart that commands
+// default to (the REPL's current hart: the one that stopped last).
+struct CommandContext {
+  Debugger& d;
+  unsigned cur_hart = 0;
+};
+
+// One parsed invocation: `x/4xg sym 1` is name "x", modifier "4xg",
+// args {"sym", "1"}.
+struct Invocation {
+  std::string name;
+  std::string modifier;
+  bool has_modifier = false;
+  std::vector<std::string> args;
+  const class CommandTable* table = nullptr;  // the table that ran it (for help)
+};
+
+using CommandFn = std::function<CommandResult(CommandContext&, const Invocation&)>;
+
+struct Command {
+  std::string name;                  // one or two words: "continue", "info harts"
+  std::vector<std::string> aliases;  // "c"
+  std::string usage;                 // "x/NFU ADDR [HART]"
+  std::string help;                  // one line
+  CommandFn fn;
+  bool modifier = false;             // takes a /NFU suffix
+  bool needs_parked = true;          // refuses to run while harts run
+};
+
+class CommandTable {
+ public:
+  // Adds a command; one of the same name is replaced.
+  void add(Command c);
+  const std::vector<Command>& commands() const { return cmds_; }
+  // Parses and runs one line. Empty lines and comments give ok and "".
+  CommandResult run(CommandContext& ctx, const std::string& line) const;
+  // Finds the command a tokenized line names (`consumed`: its words).
+  const Command* find(const std::vector<std::string>& words, size_t& consumed) const;
+  std::string help(const std::string& title) const;
+
+ private:
+  std::vector<Command> cmds_;
+};
+
+// Adds the inspection commands (the list at the top) to `t`.
+void add_inspect_commands(CommandTable& t);
+
+// gdb's `monitor LINE`: the inspection commands, defaulting to `cur_hart`.
+CommandResult run_monitor_command(Debugger& d, const std::string& line, unsigned cur_hart = 0);
 
 // One line per hart: "hart N  STATE  PRIV  pc=0x...  <symbol>  icount=N".
 // Harts that are not parked show only their state.
 std::string format_harts(Debugger& d);
+
+// " <symbol+off>" for an address inside a known symbol, or "".
+std::string sym_suffix(Debugger& d, uint64_t addr);
+
+// Argument helpers for commands (false: `err` says why).
+bool parse_hart_arg(Debugger& d, const std::string& s, unsigned& out, std::string& err);
+// An address expression (number, symbol[+off], $reg of `hart`).
+bool parse_addr_arg(Debugger& d, unsigned hart, const std::string& s, uint64_t& out, std::string& err);
 
 }  // namespace coremu

@@ -4,6 +4,11 @@
 
 namespace coremu {
 
+namespace {
+// The hart this host thread is running now (-1: none), for the exit report.
+thread_local int tl_hart = -1;
+}  // namespace
+
 Runner::~Runner() = default;  // run() joins every thread before it returns
 
 void Runner::wake(unsigned i) {
@@ -177,7 +182,12 @@ void Runner::resume(const std::vector<HartAction>& actions, uint64_t steps) {
   }
   bool any_continue = false;
   for (unsigned j = 0; j < ctl_.size(); ++j) {
-    if (actions[j] != HartAction::kStop) ctl_[j].pending.reset();
+    if (actions[j] != HartAction::kStop) {
+      ctl_[j].pending.reset();
+      // No longer parked from now on, not from when its thread wakes: a
+      // pause_all() right after this must wait for a stepping hart to finish.
+      if (!pool_threads_) ctl_[j].parked = false;
+    }
     ctl_[j].steps = steps;
     set_action_locked(j, actions[j]);
     any_continue |= actions[j] == HartAction::kContinue;
@@ -192,6 +202,11 @@ void Runner::resume(const std::vector<HartAction>& actions, uint64_t steps) {
         ctl_[j].parked = false;
         s.where = Slot::Where::kQueued;
         runq_.push_back(j);
+      } else if (actions[j] != HartAction::kStop && s.where == Slot::Where::kRunning) {
+        // Parked by its slice, but its worker has not yet recorded that
+        // (pool_worker): the worker queues it again instead.
+        ctl_[j].parked = false;
+        s.requeue = true;
       }
     }
     pool_cv_.notify_all();
@@ -219,6 +234,7 @@ HartRunState Runner::state(unsigned hart) const {
 // ---- pool mode: N host threads take turns running the harts -----------------------
 
 Runner::Slot::Where Runner::pool_slice(unsigned i) {
+  tl_hart = static_cast<int>(i);
   rv64::Hart& h = m_->hart(i);
   Slot& s = *slots_[i];
   h.set_in_wfi(false);
@@ -326,6 +342,8 @@ void Runner::pool_worker() {
         s.state.store(static_cast<uint8_t>(HartRunState::kWfi), std::memory_order_relaxed);
       }
     }
+    if (w == Slot::Where::kParked && s.requeue) w = Slot::Where::kQueued;  // resumed meanwhile
+    s.requeue = false;
     s.where = w;
     if (w == Slot::Where::kQueued) {
       runq_.push_back(i);
@@ -341,6 +359,7 @@ void Runner::hart_loop(unsigned i) {
   machine::Machine& m = *m_;
   rv64::Hart& h = m.hart(i);
   Slot& slot = *slots_[i];
+  tl_hart = static_cast<int>(i);
   while (!stop_.load(std::memory_order_relaxed)) {
     if (RV_UNLIKELY(slot.stop_req.load(std::memory_order_acquire))) {
       control(i);
@@ -393,7 +412,12 @@ void Runner::hart_loop(unsigned i) {
 
 int Runner::run(machine::Machine& m) {
   m_ = &m;
-  m.on_shutdown = [this] { stop(); };
+  exit_hart_.store(-1);
+  m.on_shutdown = [this] {
+    // Called on the thread of the hart that shut the machine down.
+    if (tl_hart >= 0) exit_hart_.store(tl_hart);
+    stop();
+  };
   for (;;) {
     stop_.store(false);
     {
@@ -447,6 +471,12 @@ int Runner::run(machine::Machine& m) {
       StopEvent ev;
       ev.reason = StopReason::kExited;
       ev.exit_status = status;
+      int eh = exit_hart_.load();
+      if (eh >= 0 && static_cast<unsigned>(eh) < m.num_harts()) {
+        ev.hart = static_cast<unsigned>(eh);
+        ev.pc = m.hart(ev.hart).pc;
+        ev.icount = m.hart(ev.hart).icount();
+      }
       events_.push_back(ev);
     }
     ev_cv_.notify_all();

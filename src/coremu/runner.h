@@ -43,7 +43,7 @@ struct StopEvent {
   uint64_t icount = 0;
   uint64_t addr = 0;   // watchpoint: the watched address the access touched
   bool write = false;  // watchpoint: the access wrote
-  int exit_status = 0; // kExited
+  int exit_status = 0; // kExited (hart, pc, icount: the hart that shut the machine down, if known)
 };
 
 enum class HartRunState : uint8_t { kRunning, kWfi, kStopped };
@@ -98,6 +98,7 @@ class Runner final : public machine::HartLines {
     std::atomic<uint8_t> state{0};      // HartRunState
     // Pool mode, under pool_mu_: where the hart is.
     enum class Where : uint8_t { kQueued, kRunning, kSleeping, kParked } where = Where::kQueued;
+    bool requeue = false;  // under pool_mu_: resumed while its worker was parking it
   };
   struct Ctl {
     HartAction action = HartAction::kContinue;
@@ -130,6 +131,7 @@ class Runner final : public machine::HartLines {
   uint64_t next_due_ = 0;  // earliest timer deadline of a sleeping hart (a hint)
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<bool> stop_{false};
+  std::atomic<int> exit_hart_{-1};  // the hart that shut the machine down, -1 if none
 
   bool debug_ = false;
   bool start_paused_ = false;
