@@ -19,7 +19,7 @@ void Runner::wake(unsigned i) {
     // be masked, or the line lowered again).
     std::lock_guard<std::mutex> lk(pool_mu_);
     if (s.where == Slot::Where::kSleeping &&
-        (m_->hart(i).wfi_wakeup_pending() || s.stop_req.load(std::memory_order_acquire))) {
+        (mach().hart(i).wfi_wakeup_pending() || s.stop_req.load(std::memory_order_acquire))) {
       s.where = Slot::Where::kQueued;
       runq_.push_back(i);
       pool_cv_.notify_one();
@@ -31,14 +31,15 @@ void Runner::wake(unsigned i) {
 }
 
 void Runner::update_timer(unsigned i, uint64_t now) {
-  rv64::Hart& h = m_->hart(i);
-  h.set_irq_line(rv64::kMTI, now >= m_->mtimecmp(i));
+  rv64::Hart& h = mach().hart(i);
+  h.set_irq_line(rv64::kMTI, now >= mach().mtimecmp(i));
   h.update_sstc(now);
 }
 
 void Runner::set_line(unsigned hart, rv64::Irq irq, bool level) {
-  if (!m_ || hart >= m_->num_harts()) return;
-  m_->hart(hart).set_irq_line(irq, level);
+  machine::Machine* m = m_.load(std::memory_order_acquire);
+  if (!m || hart >= m->num_harts()) return;
+  m->hart(hart).set_irq_line(irq, level);
   if (level) wake(hart);
 }
 
@@ -63,9 +64,13 @@ void Runner::stop() {
     std::lock_guard<std::mutex> lk(pool_mu_);
     pool_cv_.notify_all();
   }
-  if (!m_) return;
-  for (unsigned i = 0; i < m_->num_harts() && i < slots_.size(); ++i) {
-    m_->hart(i).request_attention();
+  // Under ctl_mu_: run() sets up slots_ and m_ under it too (stop() may
+  // come from another thread, e.g. the REPL's, while run() starts or ends).
+  std::lock_guard<std::mutex> lk(ctl_mu_);
+  machine::Machine* m = m_.load(std::memory_order_acquire);
+  if (!m) return;
+  for (unsigned i = 0; i < m->num_harts() && i < slots_.size(); ++i) {
+    m->hart(i).request_attention();
     wake(i);
   }
 }
@@ -83,7 +88,7 @@ void Runner::set_action_locked(unsigned i, HartAction a) {
   ctl_[i].action = a;
   slots_[i]->stop_req.store(a != HartAction::kContinue, std::memory_order_release);
   if (a != HartAction::kContinue) {
-    m_->hart(i).request_attention();
+    mach().hart(i).request_attention();
     wake(i);
   }
 }
@@ -97,7 +102,7 @@ void Runner::post_stop_locked(const StopEvent& ev) {
 }
 
 void Runner::control(unsigned i) {
-  rv64::Hart& h = m_->hart(i);
+  rv64::Hart& h = mach().hart(i);
   Slot& s = *slots_[i];
   std::unique_lock<std::mutex> lk(ctl_mu_);
   Ctl& c = ctl_[i];
@@ -169,7 +174,7 @@ void Runner::resume(const std::vector<HartAction>& actions, uint64_t steps) {
   for (unsigned j = 0; j < ctl_.size(); ++j) {
     auto& p = ctl_[j].pending;
     if (!p || actions[j] == HartAction::kStop) continue;
-    rv64::Hart& h = m_->hart(j);
+    rv64::Hart& h = mach().hart(j);
     bool valid = h.pc == p->pc && (p->reason == StopReason::kBreakpoint ? h.has_breakpoint(h.pc)
                                                                         : h.has_watchpoint(p->addr));
     StopEvent ev = *p;
@@ -235,7 +240,7 @@ HartRunState Runner::state(unsigned hart) const {
 
 Runner::Slot::Where Runner::pool_slice(unsigned i) {
   tl_hart = static_cast<int>(i);
-  rv64::Hart& h = m_->hart(i);
+  rv64::Hart& h = mach().hart(i);
   Slot& s = *slots_[i];
   h.set_in_wfi(false);
   s.state.store(static_cast<uint8_t>(HartRunState::kRunning), std::memory_order_relaxed);
@@ -294,13 +299,13 @@ void Runner::pool_wake_due_locked(uint64_t now) {
     Slot& s = *slots_[i];
     if (s.where != Slot::Where::kSleeping) continue;
     update_timer(i, now);
-    rv64::Hart& h = m_->hart(i);
+    rv64::Hart& h = mach().hart(i);
     if (h.wfi_wakeup_pending() || s.stop_req.load(std::memory_order_acquire)) {
       s.where = Slot::Where::kQueued;
       runq_.push_back(i);
       continue;
     }
-    uint64_t d = std::min(m_->mtimecmp(i), h.sstc_deadline());
+    uint64_t d = std::min(mach().mtimecmp(i), h.sstc_deadline());
     if (d > now) due = std::min(due, d);
   }
   next_due_ = due;
@@ -332,11 +337,11 @@ void Runner::pool_worker() {
       // found the hart not yet asleep (see wake()).
       now = clock_.now();
       update_timer(i, now);
-      rv64::Hart& h = m_->hart(i);
+      rv64::Hart& h = mach().hart(i);
       if (h.wfi_wakeup_pending() || s.stop_req.load(std::memory_order_acquire)) {
         w = Slot::Where::kQueued;
       } else {
-        uint64_t d = std::min(m_->mtimecmp(i), h.sstc_deadline());
+        uint64_t d = std::min(mach().mtimecmp(i), h.sstc_deadline());
         if (d > now) next_due_ = std::min(next_due_, d);
         h.set_in_wfi(true);
         s.state.store(static_cast<uint8_t>(HartRunState::kWfi), std::memory_order_relaxed);
@@ -356,7 +361,7 @@ void Runner::pool_worker() {
 // ---- the hart threads ---------------------------------------------------------------
 
 void Runner::hart_loop(unsigned i) {
-  machine::Machine& m = *m_;
+  machine::Machine& m = mach();
   rv64::Hart& h = m.hart(i);
   Slot& slot = *slots_[i];
   tl_hart = static_cast<int>(i);
@@ -411,7 +416,10 @@ void Runner::hart_loop(unsigned i) {
 }
 
 int Runner::run(machine::Machine& m) {
-  m_ = &m;
+  {
+    std::lock_guard<std::mutex> lk(ctl_mu_);
+    m_.store(&m, std::memory_order_release);
+  }
   exit_hart_.store(-1);
   m.on_shutdown = [this] {
     // Called on the thread of the hart that shut the machine down.
@@ -482,7 +490,10 @@ int Runner::run(machine::Machine& m) {
     ev_cv_.notify_all();
   }
   m.on_shutdown = nullptr;
-  m_ = nullptr;  // the machine may be destroyed before this runner
+  {
+    std::lock_guard<std::mutex> lk(ctl_mu_);
+    m_.store(nullptr, std::memory_order_release);  // the machine may be destroyed before this runner
+  }
   return status;
 }
 

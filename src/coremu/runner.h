@@ -124,7 +124,8 @@ class Runner final : public machine::HartLines {
 
   HostClock& clock_;
   const unsigned pool_threads_;
-  machine::Machine* m_ = nullptr;
+  std::atomic<machine::Machine*> m_{nullptr};
+  machine::Machine& mach() const { return *m_.load(std::memory_order_acquire); }
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::deque<unsigned> runq_;
