@@ -34,6 +34,9 @@ enum class StopReason : uint8_t {
   kWatchpoint,  // about to make an access a watchpoint covers: pc is on it
   kStep,        // finished the requested steps
   kExited,      // the guest shut the machine down (exit_status)
+  kEvent,       // an event breakpoint (Debugger::events().hit(hart) says which):
+                // before an access (pc on the instruction) or after a trap,
+                // an IPI or a failed SC (pc behind it)
 };
 
 struct StopEvent {
@@ -44,6 +47,7 @@ struct StopEvent {
   uint64_t addr = 0;   // watchpoint: the watched address the access touched
   bool write = false;  // watchpoint: the access wrote
   int exit_status = 0; // kExited (hart, pc, icount: the hart that shut the machine down, if known)
+  bool before = false; // kEvent: stopped before the instruction at pc (continuing steps over it)
 };
 
 enum class HartRunState : uint8_t { kRunning, kWfi, kStopped };
@@ -120,6 +124,7 @@ class Runner final : public machine::HartLines {
   // Parks the hart while its action is kStop, then runs a requested step.
   void control(unsigned i);
   void post_stop_locked(const StopEvent& ev);
+  static StopEvent debug_stop(unsigned i, const rv64::Hart& h);  // the stop for Exit::kDebug
   void set_action_locked(unsigned i, HartAction a);
 
   HostClock& clock_;
