@@ -42,9 +42,11 @@ const char* priv_name(rv64::Priv p) {
 Debugger::Debugger(machine::Machine& m, Runner& r)
     : m_(m), r_(r), events_(std::make_unique<EventMonitor>(m.num_harts())) {
   events_->symbolize = [this](uint64_t pc) { return m_.symbols().describe(pc); };
+  r_.set_event_check([this](const StopEvent& ev) { return events_->hit(ev.hart).has_value(); });
 }
 
 Debugger::~Debugger() {
+  r_.set_event_check(nullptr);
   // The harts must not call into a monitor that is gone.
   for (unsigned h = 0; h < m_.num_harts(); ++h) m_.hart(h).set_events(nullptr, {}, false);
 }

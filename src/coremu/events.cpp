@@ -134,6 +134,10 @@ bool EventMonitor::set_points(const std::map<int, EventSpec>& pts, std::string& 
     else if (p->out) std::fflush(p->out);
   }
   points_ = std::move(next);
+  // A stop not reported yet whose point is gone no longer stands (Runner::resume).
+  for (auto& h : hits_)
+    if (h && std::none_of(points_.begin(), points_.end(), [&](const auto& p) { return p->id == h->point; }))
+      h.reset();
   return true;
 }
 

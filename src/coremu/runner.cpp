@@ -189,7 +189,8 @@ void Runner::resume(const std::vector<HartAction>& actions, uint64_t steps) {
     rv64::Hart& h = m_->hart(j);
     bool valid = h.pc == p->pc && (p->reason == StopReason::kBreakpoint   ? h.has_breakpoint(h.pc)
                                    : p->reason == StopReason::kWatchpoint ? h.has_watchpoint(p->addr)
-                                                                          : h.events_active());
+                                                                          : h.events_active() &&
+                                                                                (!event_check_ || event_check_(*p)));
     StopEvent ev = *p;
     p.reset();
     if (valid) {

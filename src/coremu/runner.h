@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -93,6 +94,9 @@ class Runner final : public machine::HartLines {
   // then calls pause_all() before looking at harts.
   std::optional<StopEvent> wait_stop(std::chrono::milliseconds timeout);
   HartRunState state(unsigned hart) const;
+  // Whether an event stop a hart has not reported yet still stands (its
+  // event breakpoint was not deleted meanwhile); set by the Debugger.
+  void set_event_check(std::function<bool(const StopEvent&)> f) { event_check_ = std::move(f); }
 
  private:
   struct Slot {
@@ -146,6 +150,7 @@ class Runner final : public machine::HartLines {
   std::vector<Ctl> ctl_;
   std::deque<StopEvent> events_;
   bool running_ = false;
+  std::function<bool(const StopEvent&)> event_check_;
 };
 
 }  // namespace coremu
