@@ -10,11 +10,10 @@
  *      fewer) runs an LR/SC pair that must fail (sc_fail_site).
  *   5. hart 0 sends hart 1 an IPI (msip); hart 1 takes it as an interrupt.
  *   6. hart 2 (the last hart with fewer) executes ecall in M-mode.
- * A race on the counters also happens with one hart only in phase 3 and 5
- * (they need two harts; with one they are skipped). */
+ * Phases 3 and 5 need two harts; with one they are skipped. */
 #include "guest.h"
 
-#define ITERS 20000
+#define ITERS 50000
 
 /* In .data: the runtime clears .bss on hart 0, which would be a write. */
 __attribute__((section(".data"))) volatile uint64_t racy_counter;
@@ -26,6 +25,17 @@ __attribute__((section(".data"))) volatile uint64_t amo_var;
 __attribute__((section(".data"))) volatile uint32_t lrsc_a, lrsc_b;
 __attribute__((section(".data"))) volatile uint32_t ipi_seen, ecall_seen;
 static barrier_t bar;
+static unsigned nharts;
+/* Per phase, the harts that began its loop: a hart counts its iterations
+   only from when every hart has begun, so the harts' loops surely overlap
+   for that many iterations, even when the host runs the harts in turns. */
+__attribute__((section(".data"))) volatile uint8_t began[2][GUEST_MAX_HARTS];
+
+static int all_began(unsigned phase) {
+  for (unsigned h = 0; h < nharts; h++)
+    if (!began[phase][h]) return 0;
+  return 1;
+}
 
 int handle_m_trap(struct trap_frame *f) {
   if (f->cause == (CAUSE_INTR | IRQ_MSI)) {
@@ -41,12 +51,20 @@ int handle_m_trap(struct trap_frame *f) {
   return 0;
 }
 
-__attribute__((noinline)) void count_racy(void) {
-  for (int i = 0; i < ITERS; i++) racy_counter = racy_counter + 1;
+__attribute__((noinline)) void count_racy(unsigned me) {
+  began[0][me] = 1;
+  int all = 0;
+  for (int i = 0; i < ITERS; i++) {
+    racy_counter = racy_counter + 1;
+    if (!all && !(all = all_began(0))) i = 0;
+  }
 }
 
-__attribute__((noinline)) void count_locked(void) {
+__attribute__((noinline)) void count_locked(unsigned me) {
+  began[1][me] = 1;
+  int all = 0;
   for (int i = 0; i < ITERS / 4; i++) {
+    if (!all && !(all = all_began(1))) i = 0;
     while (bad_lock) {
     }
     bad_lock = 1; /* broken: another hart may have set it since the test */
@@ -100,13 +118,14 @@ __attribute__((noinline)) void do_ecall(void) { __asm__ volatile("ecall" ::: "me
 
 int main(unsigned hartid) {
   unsigned n = guest_smp_init();
+  nharts = n;
   unsigned h1 = n > 1 ? 1 : 0, h2 = n > 2 ? 2 : n - 1;
   barrier_wait(&bar, n);
 
-  count_racy(); /* phase 1 */
+  count_racy(hartid); /* phase 1 */
   barrier_wait(&bar, n);
 
-  count_locked(); /* phase 2 */
+  count_locked(hartid); /* phase 2 */
   barrier_wait(&bar, n);
 
   if (n > 1) { /* phase 3 */
