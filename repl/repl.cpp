@@ -32,6 +32,7 @@ bool is_breakpoint(PointType t) { return t == PointType::kSoftware || t == Point
 Repl::Repl(coremu::Debugger& d, std::FILE* out) : d_(d), out_(out) {
   coremu::add_inspect_commands(table_);
   add_commands();
+  coremu::add_event_commands(table_);
 }
 
 void Repl::add_commands() {
@@ -119,7 +120,9 @@ StopEvent Repl::next_stop() {
 
 std::string Repl::report(const StopEvent& ev) {
   std::string reason;
+  std::string line;
   switch (ev.reason) {
+    case StopReason::kEvent: line = coremu::format_event_stop(d_, ev); break;
     case StopReason::kPaused: reason = "paused"; break;
     case StopReason::kStep: reason = "step"; break;
     case StopReason::kExited: reason = fmt::format("exited status {}", ev.exit_status); break;
@@ -144,8 +147,9 @@ std::string Repl::report(const StopEvent& ev) {
       break;
     }
   }
-  std::string out = fmt::format("stop: hart {} {} pc={:#x}{} icount={}\n", ev.hart, reason, ev.pc,
-                                coremu::sym_suffix(d_, ev.pc), ev.icount);
+  std::string out = !line.empty() ? line
+                                  : fmt::format("stop: hart {} {} pc={:#x}{} icount={}\n", ev.hart, reason, ev.pc,
+                                                coremu::sym_suffix(d_, ev.pc), ev.icount);
   if (ev.reason != StopReason::kExited) {
     // The instruction the hart executes next.
     CommandContext ctx{d_, ev.hart};

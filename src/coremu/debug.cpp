@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 namespace coremu {
 
 namespace {
 bool is_breakpoint(PointType t) { return t == PointType::kSoftware || t == PointType::kHardware; }
+bool is_watchpoint(PointType t) {
+  return t == PointType::kWatchRead || t == PointType::kWatchWrite || t == PointType::kWatchAccess;
+}
 uint8_t watch_mask(PointType t) {
   switch (t) {
     case PointType::kWatchRead: return rv64::kWatchRead;
@@ -33,6 +37,32 @@ const char* priv_name(rv64::Priv p) {
     case rv64::kMachine: return "M";
   }
   return "?";
+}
+
+Debugger::Debugger(machine::Machine& m, Runner& r)
+    : m_(m), r_(r), events_(std::make_unique<EventMonitor>(m.num_harts())) {
+  events_->symbolize = [this](uint64_t pc) { return m_.symbols().describe(pc); };
+  r_.set_event_check([this](const StopEvent& ev) { return events_->hit(ev.hart).has_value(); });
+}
+
+Debugger::~Debugger() {
+  r_.set_event_check(nullptr);
+  // The harts must not call into a monitor that is gone.
+  for (unsigned h = 0; h < m_.num_harts(); ++h) m_.hart(h).set_events(nullptr, {}, false);
+}
+
+int Debugger::add_event(const EventSpec& spec, std::string& err) {
+  std::lock_guard<std::mutex> lk(mu_);
+  int id = next_id_;
+  Point p{id, PointType::kEvent, spec.addr, std::max<uint64_t>(spec.len, 1), -1, spec};
+  points_.push_back(p);
+  if (!apply(&err)) {
+    points_.pop_back();
+    apply();
+    return -1;
+  }
+  ++next_id_;
+  return id;
 }
 
 int Debugger::add_point(PointType t, uint64_t addr, uint64_t len, int hart) {
@@ -80,18 +110,31 @@ std::optional<PointType> Debugger::breakpoint_at(unsigned hart, uint64_t pc) con
 std::optional<PointType> Debugger::watchpoint_at(unsigned hart, uint64_t addr) const {
   std::lock_guard<std::mutex> lk(mu_);
   for (const Point& p : points_)
-    if (!is_breakpoint(p.type) && addr >= p.addr && addr - p.addr < p.len &&
+    if (is_watchpoint(p.type) && addr >= p.addr && addr - p.addr < p.len &&
         (p.hart < 0 || static_cast<unsigned>(p.hart) == hart))
       return p.type;
   return std::nullopt;
 }
 
-void Debugger::apply() {
+bool Debugger::apply(std::string* err) {
+  std::map<int, EventSpec> evs;
+  for (const Point& p : points_)
+    if (p.type == PointType::kEvent) evs[p.id] = p.event;
+  std::string e;
+  if (!events_->set_points(evs, e)) {
+    if (err) *err = e;
+    return false;
+  }
+  rv64::EventHooks* hooks = events_->empty() ? nullptr : events_.get();
+  std::vector<rv64::EventRange> ranges = events_->ranges();
+  bool sync = events_->wants_sync();
+  for (unsigned h = 0; h < m_.num_harts(); ++h) m_.hart(h).set_events(hooks, ranges, sync);
   for (unsigned h = 0; h < m_.num_harts(); ++h) {
     std::vector<uint64_t> bps;
     std::vector<rv64::Watchpoint> wps;
     for (const Point& p : points_) {
       if (p.hart >= 0 && static_cast<unsigned>(p.hart) != h) continue;
+      if (p.type == PointType::kEvent) continue;
       if (is_breakpoint(p.type))
         bps.push_back(p.addr);
       else
@@ -105,6 +148,7 @@ void Debugger::apply() {
     if (bps != hart.breakpoints()) hart.set_breakpoints(std::move(bps));
     if (wps != hart.watchpoints()) hart.set_watchpoints(std::move(wps));
   }
+  return true;
 }
 
 bool Debugger::phys_access(uint64_t pa, uint8_t* buf, size_t len, bool write) {

@@ -8,17 +8,19 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "coremu/events.h"
 #include "coremu/runner.h"
 #include "machine/machine.h"
 
 namespace coremu {
 
-enum class PointType : uint8_t { kSoftware, kHardware, kWatchWrite, kWatchRead, kWatchAccess };
+enum class PointType : uint8_t { kSoftware, kHardware, kWatchWrite, kWatchRead, kWatchAccess, kEvent };
 
 struct Point {
   int id;
@@ -26,11 +28,13 @@ struct Point {
   uint64_t addr;
   uint64_t len;  // bytes (breakpoints: 1)
   int hart;      // -1: every hart
+  EventSpec event{};  // kEvent: the event breakpoint or trace
 };
 
 class Debugger {
  public:
-  Debugger(machine::Machine& m, Runner& r) : m_(m), r_(r) {}
+  Debugger(machine::Machine& m, Runner& r);
+  ~Debugger();
 
   machine::Machine& machine() { return m_; }
   Runner& runner() { return r_; }
@@ -43,6 +47,10 @@ class Debugger {
   // Removes one reference to a point with these properties; false if none.
   bool remove_point(PointType t, uint64_t addr, uint64_t len, int hart = -1);
   bool remove_point(int id);
+  // Adds an event breakpoint or trace (kEvent); its id, or -1 and `err`.
+  int add_event(const EventSpec& spec, std::string& err);
+  // The event breakpoints and traces, their shadow state and hits.
+  EventMonitor& events() { return *events_; }
   std::vector<Point> points() const;
   // The type of the breakpoint at pc that applies to `hart`, if any.
   std::optional<PointType> breakpoint_at(unsigned hart, uint64_t pc) const;
@@ -59,7 +67,7 @@ class Debugger {
   std::string symbol(uint64_t pc) const { return m_.symbols().describe(pc); }
 
  private:
-  void apply();  // pushes the point lists into the harts
+  bool apply(std::string* err = nullptr);  // pushes the point lists into the harts
   bool phys_access(uint64_t pa, uint8_t* buf, size_t len, bool write);
 
   machine::Machine& m_;
@@ -67,6 +75,7 @@ class Debugger {
   mutable std::mutex mu_;
   std::vector<Point> points_;
   int next_id_ = 1;
+  std::unique_ptr<EventMonitor> events_;
 };
 
 // Names of stop reasons, hart states and privilege modes for reports.

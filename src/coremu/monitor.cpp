@@ -271,6 +271,7 @@ const char* point_kind(PointType t) {
     case PointType::kWatchRead: return "watch r";
     case PointType::kWatchWrite: return "watch w";
     case PointType::kWatchAccess: return "watch rw";
+    case PointType::kEvent: return "event";
   }
   return "?";
 }
@@ -281,6 +282,11 @@ CommandResult cmd_info_break(CommandContext& ctx, const Invocation& inv) {
   if (pts.empty()) return {true, "no breakpoints or watchpoints\n"};
   std::string out;
   for (const Point& p : pts) {
+    if (p.type == PointType::kEvent) {
+      out += fmt::format("{:<3} {:<10} {}\n", p.id, p.event.kind == EventKind::kTrace ? "trace" : "event",
+                         describe_event(ctx.d, p.event));
+      continue;
+    }
     bool bp = p.type == PointType::kSoftware || p.type == PointType::kHardware;
     out += fmt::format("{:<3} {:<10} {:#x}{}{}  {}\n", p.id, point_kind(p.type), p.addr,
                        bp ? "" : fmt::format(" len {}", p.len), sym_suffix(ctx.d, p.addr),
@@ -445,13 +451,14 @@ void add_inspect_commands(CommandTable& t) {
          cmd_disas});
   t.add({"bt", {"backtrace", "where"}, "bt [HART]", "backtrace: pc, ra, then the s0 frame-pointer chain", cmd_bt});
   t.add({"info break", {"info breakpoints", "info b", "info watch"}, "info break",
-         "the breakpoints and watchpoints", cmd_info_break});
+         "the breakpoints, watchpoints, event breakpoints and traces", cmd_info_break});
 }
 
 CommandResult run_monitor_command(Debugger& d, const std::string& line, unsigned cur_hart) {
   static const CommandTable table = [] {
     CommandTable t;
     add_inspect_commands(t);
+    add_event_commands(t);
     return t;
   }();
   CommandContext ctx{d, cur_hart};

@@ -65,7 +65,16 @@ class CommandTable {
 // Adds the inspection commands (the list at the top) to `t`.
 void add_inspect_commands(CommandTable& t);
 
-// gdb's `monitor LINE`: the inspection commands, defaulting to `cur_hart`.
+// Adds the event breakpoint and tracing commands (break shared, break amo,
+// break lrsc-fail, break ipi, break irq, break trap, break race, trace
+// shared, trace export, trace stop) to `t`.
+void add_event_commands(CommandTable& t);
+// "shared 0x80001000 len 8 <counter>": an event point for `info break`.
+std::string describe_event(Debugger& d, const EventSpec& s);
+// The "stop:" line of a StopReason::kEvent stop.
+std::string format_event_stop(Debugger& d, const StopEvent& ev);
+
+// gdb's `monitor LINE`: the inspection and event commands, defaulting to `cur_hart`.
 CommandResult run_monitor_command(Debugger& d, const std::string& line, unsigned cur_hart = 0);
 
 // One line per hart: "hart N  STATE  PRIV  pc=0x...  <symbol>  icount=N".

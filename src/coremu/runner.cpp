@@ -93,6 +93,22 @@ void Runner::set_action_locked(unsigned i, HartAction a) {
   }
 }
 
+StopEvent Runner::debug_stop(unsigned i, const rv64::Hart& h) {
+  const rv64::DebugHit& d = h.debug_hit();
+  StopReason r = d.kind == rv64::DebugHit::kBreakpoint   ? StopReason::kBreakpoint
+                 : d.kind == rv64::DebugHit::kWatchpoint ? StopReason::kWatchpoint
+                                                         : StopReason::kEvent;
+  StopEvent ev{i, r, h.pc, h.icount(), d.addr, d.write};
+  ev.before = d.before;
+  return ev;
+}
+
+// A stop that leaves the hart on the instruction it stopped before: continuing steps over it.
+static bool stops_before(const StopEvent& ev) {
+  return ev.reason == StopReason::kBreakpoint || ev.reason == StopReason::kWatchpoint ||
+         (ev.reason == StopReason::kEvent && ev.before);
+}
+
 void Runner::post_stop_locked(const StopEvent& ev) {
   events_.push_back(ev);
   // All-stop: every other running hart stops too.
@@ -154,7 +170,8 @@ bool Runner::pause_all() {
   clock_.freeze();
   // Stops that were not reported wait on their hart (see resume()).
   for (auto it = events_.begin(); it != events_.end();) {
-    if (it->reason == StopReason::kBreakpoint || it->reason == StopReason::kWatchpoint) {
+    if (it->reason == StopReason::kBreakpoint || it->reason == StopReason::kWatchpoint ||
+        it->reason == StopReason::kEvent) {
       ctl_[it->hart].pending = *it;
       it = events_.erase(it);
     } else if (it->reason != StopReason::kExited) {
@@ -175,8 +192,10 @@ void Runner::resume(const std::vector<HartAction>& actions, uint64_t steps) {
     auto& p = ctl_[j].pending;
     if (!p || actions[j] == HartAction::kStop) continue;
     rv64::Hart& h = mach().hart(j);
-    bool valid = h.pc == p->pc && (p->reason == StopReason::kBreakpoint ? h.has_breakpoint(h.pc)
-                                                                        : h.has_watchpoint(p->addr));
+    bool valid = h.pc == p->pc && (p->reason == StopReason::kBreakpoint   ? h.has_breakpoint(h.pc)
+                                   : p->reason == StopReason::kWatchpoint ? h.has_watchpoint(p->addr)
+                                                                          : h.events_active() &&
+                                                                                (!event_check_ || event_check_(*p)));
     StopEvent ev = *p;
     p.reset();
     if (valid) {
@@ -225,8 +244,7 @@ std::optional<StopEvent> Runner::wait_stop(std::chrono::milliseconds timeout) {
   if (events_.empty()) return std::nullopt;
   StopEvent ev = events_.front();
   events_.pop_front();
-  if ((ev.reason == StopReason::kBreakpoint || ev.reason == StopReason::kWatchpoint) && ev.hart < ctl_.size())
-    ctl_[ev.hart].reported_pc = ev.pc;
+  if (stops_before(ev) && ev.hart < ctl_.size()) ctl_[ev.hart].reported_pc = ev.pc;
   return ev;
 }
 
@@ -278,9 +296,7 @@ Runner::Slot::Where Runner::pool_slice(unsigned i) {
   rv64::Exit e = h.run(kQuantum);
   switch (e) {
     case rv64::Exit::kDebug: {
-      const rv64::DebugHit& d = h.debug_hit();
-      StopEvent ev{i, d.kind == rv64::DebugHit::kBreakpoint ? StopReason::kBreakpoint : StopReason::kWatchpoint,
-                   h.pc, h.icount(), d.addr, d.write};
+      StopEvent ev = debug_stop(i, h);
       std::lock_guard<std::mutex> lk(ctl_mu_);
       set_action_locked(i, HartAction::kStop);
       post_stop_locked(ev);
@@ -375,9 +391,7 @@ void Runner::hart_loop(unsigned i) {
     h.update_sstc(now);
     rv64::Exit e = h.run(kQuantum);
     if (e == rv64::Exit::kDebug) {
-      const rv64::DebugHit& d = h.debug_hit();
-      StopEvent ev{i, d.kind == rv64::DebugHit::kBreakpoint ? StopReason::kBreakpoint : StopReason::kWatchpoint,
-                   h.pc, h.icount(), d.addr, d.write};
+      StopEvent ev = debug_stop(i, h);
       std::lock_guard<std::mutex> lk(ctl_mu_);
       set_action_locked(i, HartAction::kStop);
       post_stop_locked(ev);

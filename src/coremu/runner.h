@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,6 +35,9 @@ enum class StopReason : uint8_t {
   kWatchpoint,  // about to make an access a watchpoint covers: pc is on it
   kStep,        // finished the requested steps
   kExited,      // the guest shut the machine down (exit_status)
+  kEvent,       // an event breakpoint (Debugger::events().hit(hart) says which):
+                // before an access (pc on the instruction) or after a trap,
+                // an IPI or a failed SC (pc behind it)
 };
 
 struct StopEvent {
@@ -44,6 +48,7 @@ struct StopEvent {
   uint64_t addr = 0;   // watchpoint: the watched address the access touched
   bool write = false;  // watchpoint: the access wrote
   int exit_status = 0; // kExited (hart, pc, icount: the hart that shut the machine down, if known)
+  bool before = false; // kEvent: stopped before the instruction at pc (continuing steps over it)
 };
 
 enum class HartRunState : uint8_t { kRunning, kWfi, kStopped };
@@ -89,6 +94,9 @@ class Runner final : public machine::HartLines {
   // then calls pause_all() before looking at harts.
   std::optional<StopEvent> wait_stop(std::chrono::milliseconds timeout);
   HartRunState state(unsigned hart) const;
+  // Whether an event stop a hart has not reported yet still stands (its
+  // event breakpoint was not deleted meanwhile); set by the Debugger.
+  void set_event_check(std::function<bool(const StopEvent&)> f) { event_check_ = std::move(f); }
 
  private:
   struct Slot {
@@ -120,6 +128,7 @@ class Runner final : public machine::HartLines {
   // Parks the hart while its action is kStop, then runs a requested step.
   void control(unsigned i);
   void post_stop_locked(const StopEvent& ev);
+  static StopEvent debug_stop(unsigned i, const rv64::Hart& h);  // the stop for Exit::kDebug
   void set_action_locked(unsigned i, HartAction a);
 
   HostClock& clock_;
@@ -142,6 +151,7 @@ class Runner final : public machine::HartLines {
   std::vector<Ctl> ctl_;
   std::deque<StopEvent> events_;
   bool running_ = false;
+  std::function<bool(const StopEvent&)> event_check_;
 };
 
 }  // namespace coremu

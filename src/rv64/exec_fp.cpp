@@ -162,12 +162,12 @@ RV_EXEC(fld) {
 // Stores write the register's low bits as they are (no unboxing).
 RV_EXEC(fsw) {
   FP_REQUIRE_ENABLED();
-  if (!h.store<uint32_t>(h.x[in.rs1] + in.imm, static_cast<uint32_t>(h.f[in.rs2]))) return kTrap;
+  if (!h.store<uint32_t>(h.x[in.rs1] + in.imm, static_cast<uint32_t>(h.f[in.rs2]))) return h.store_failed(in);
   return kNext;
 }
 RV_EXEC(fsd) {
   FP_REQUIRE_ENABLED();
-  if (!h.store<uint64_t>(h.x[in.rs1] + in.imm, h.f[in.rs2])) return kTrap;
+  if (!h.store<uint64_t>(h.x[in.rs1] + in.imm, h.f[in.rs2])) return h.store_failed(in);
   return kNext;
 }
 

@@ -98,7 +98,7 @@ LOAD(lwu, uint32_t, static_cast<uint64_t>)
 
 #define STORE(id, T)                                                   \
   RV_EXEC(id) {                                                        \
-    return h.store<T>(RS1 + IMM, static_cast<T>(RS2)) ? kNext : kTrap; \
+    return h.store<T>(RS1 + IMM, static_cast<T>(RS2)) ? kNext : h.store_failed(in); \
   }
 STORE(sb, uint8_t)
 STORE(sh, uint16_t)
@@ -108,6 +108,7 @@ STORE(sd, uint64_t)
 // RVWMO on an x86-64 (TSO) host: only store->load ordering needs a real
 // fence; everything else is already ordered.
 RV_EXEC(fence) {
+  if (RV_UNLIKELY(h.events_sync())) h.note_sync();
   if ((in.rm & 0x10) && (in.rm & 0x02))  // predecessor W, successor R
     std::atomic_thread_fence(std::memory_order_seq_cst);
   return kNext;
@@ -180,6 +181,7 @@ template <class T>
 static Flow lr(Hart& h, const Insn& in) {
   uint64_t va = RS1;
   if (va & (sizeof(T) - 1)) return h.trap(kLoadMisaligned, va);
+  if (RV_UNLIKELY(h.events_sync())) h.note_sync();
   T v;
   if (!h.load<T>(va, v)) return kTrap;
   h.resv_addr = va;
@@ -191,7 +193,7 @@ static Flow lr(Hart& h, const Insn& in) {
 template <class T>
 static Flow sc(Hart& h, const Insn& in) {
   uint64_t va = RS1;
-  uint8_t* p = h.amo_ptr(va, sizeof(T));
+  uint8_t* p = h.amo_ptr(va, sizeof(T), true);
   if (!p) return kTrap;
   bool ok = false;
   if (h.resv_addr == va && h.resv_size == sizeof(T)) {
@@ -201,7 +203,13 @@ static Flow sc(Hart& h, const Insn& in) {
   }
   h.resv_addr = ~0ull;
   RD = ok ? 0 : 1;
-  if (!ok) h.note_contention();
+  if (!ok) {
+    h.note_contention();
+    if (RV_UNLIKELY(h.events_active()) && h.note_sc_fail(va)) {
+      h.pc += in.len;  // stop behind the failed SC
+      return kJump;
+    }
+  }
   return kNext;
 }
 RV_EXEC(lr_w) { return lr<uint32_t>(h, in); }

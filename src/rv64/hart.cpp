@@ -2,6 +2,7 @@
 #include "rv64/hart.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <vector>
 
@@ -151,6 +152,7 @@ bool Hart::check_interrupts() {
 // ---- traps -----------------------------------------------------------------------
 
 Flow Hart::trap(uint64_t cause, uint64_t tval) {
+  uint64_t epc = pc;
   bool irq = (cause & kInterruptBit) != 0;
   uint64_t code = cause & ~kInterruptBit;
   bool deleg = priv_ <= kSupervisor && (((irq ? mideleg_ : medeleg_) >> code) & 1);
@@ -176,7 +178,30 @@ Flow Hart::trap(uint64_t cause, uint64_t tval) {
     priv_ = kMachine;
   }
   update_contexts();
+  if (RV_UNLIKELY(events_ != nullptr) &&
+      events_->on_trap(*this, cause, epc, tval, current_icount(), !debug_suppress_) && !debug_suppress_)
+    debug_hit_ = {DebugHit::kEvent, epc, false, false};  // stops at the handler
   return kTrap;
+}
+
+uint64_t Hart::current_icount() const {
+  if (debug_suppress_ || cur_insns_ == nullptr) return icount_;
+  // Blocks never cross a page: count the instructions from the block's
+  // start to the pc by page offsets (the block may be reached through
+  // another virtual alias of its physical page).
+  const Block* b = reinterpret_cast<const Block*>(reinterpret_cast<const char*>(cur_insns_) - offsetof(Block, insns));
+  uint64_t off = b->pa & (kPageSize - 1), want = pc & (kPageSize - 1);
+  for (unsigned k = 0; k < b->n; ++k) {
+    if (off == want) return icount_ + k;
+    off += b->insns[k].len;
+  }
+  return icount_;
+}
+
+bool Hart::note_sc_fail(uint64_t va) {
+  if (!events_->on_sc_fail(*this, va, pc, current_icount(), !debug_suppress_) || debug_suppress_) return false;
+  debug_hit_ = {DebugHit::kEvent, va, true, false};
+  return true;
 }
 
 Flow Hart::do_mret() {
@@ -244,6 +269,7 @@ bool Hart::fetch_slow(uint64_t va, uint16_t& half) {
 Hart::Block* Hart::lookup_block() {
   TlbEntry* e = &itlb_->e[2][(pc >> kPageShift) & (kTlbSize - 1)];
   if (RV_UNLIKELY(e->tag != (pc & ~(kPageSize - 1)))) {
+    cur_insns_ = nullptr;  // a fetch fault's trap is between blocks (current_icount)
     e = tlb_entry(pc, Access::kExec);
     if (!e) return nullptr;
     if (e->tag & (kPageSize - 1)) {
@@ -357,11 +383,14 @@ Exit Hart::run(uint64_t max_insns) {
   while (icount_ < target) {
     if (RV_UNLIKELY(attention_.load(std::memory_order_relaxed) != 0)) {
       uint32_t a = attention_.exchange(0, std::memory_order_acquire);
+      cur_insns_ = nullptr;  // between blocks (current_icount)
       if (a & kAttnIrq) check_interrupts();
+      if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) return Exit::kDebug;  // an irq event
       if (a & kAttnExit) return Exit::kAttention;
     }
     Block* b = lookup_block();
     if (RV_UNLIKELY(b == nullptr)) {  // fetch fault: pc is at the handler
+      if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) return Exit::kDebug;  // a trap event
       if (++no_progress > max_insns) break;
       continue;
     }
@@ -394,11 +423,14 @@ Exit Hart::run(uint64_t max_insns) {
       wfi_ = false;
       return Exit::kWfi;
     }
+    if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) {
+      pause_ = false;  // a failed SC that stopped: the stop wins
+      return Exit::kDebug;
+    }
     if (RV_UNLIKELY(pause_)) {
       pause_ = false;
       return Exit::kPause;
     }
-    if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) return Exit::kDebug;
   }
   return Exit::kBudget;
 }
@@ -447,7 +479,7 @@ void Hart::step() {
     code_flush_pending_ = false;
     blocks_->flush();
   }
-  wfi_ = pause_ = false;
+  wfi_ = pause_ = stop_after_ = false;
 }
 
 }  // namespace rv64

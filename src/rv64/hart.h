@@ -71,9 +71,48 @@ struct Watchpoint {
 };
 // Why run() returned Exit::kDebug.
 struct DebugHit {
-  enum Kind : uint8_t { kNone, kBreakpoint, kWatchpoint } kind = kNone;
+  enum Kind : uint8_t { kNone, kBreakpoint, kWatchpoint, kEvent } kind = kNone;
   uint64_t addr = 0;    // watchpoint: the first watched byte the access touched
   bool write = false;   // watchpoint: the access wrote (an AMO reads and writes)
+  bool before = false;  // event: stopped before the instruction (pc on it), else after
+};
+
+class Hart;
+
+// Event breakpoints and tracing (coremu::EventMonitor implements these
+// hooks). A hart calls them only from its slow paths: memory accesses to
+// pages an event range covers (their TLB entries carry the watch flag),
+// trap entry, a failed SC, a store to a device, and, while race
+// breakpoints exist, the synchronising instructions. Many harts call them
+// at once, each from its own thread.
+struct MemEvent {
+  enum Kind : uint8_t { kRead, kWrite, kAmo, kSc } kind;
+  uint64_t va;
+  unsigned len;
+  uint64_t old_value;  // the memory before the access
+  uint64_t new_value;  // kWrite: the value stored (AMO, SC: 0, not yet known)
+  uint64_t pc;         // the accessing instruction
+  uint64_t icount;     // the accessing hart's exact icount at it
+};
+class EventHooks {
+ public:
+  virtual ~EventHooks() = default;
+  // Before an access to RAM in an event range. True: stop the hart before
+  // the access (only when may_stop; a debugger's single step may not).
+  virtual bool on_mem(Hart& h, const MemEvent& e, bool may_stop) = 0;
+  // After an SC at `pc` (icount) failed. True: stop after it.
+  virtual bool on_sc_fail(Hart& h, uint64_t va, uint64_t pc, uint64_t icount, bool may_stop) = 0;
+  // After trap entry (h.pc is the handler). True: stop there.
+  virtual bool on_trap(Hart& h, uint64_t cause, uint64_t epc, uint64_t tval, uint64_t icount, bool may_stop) = 0;
+  // After a store to a device register at physical `pa`. True: stop after it.
+  virtual bool on_mmio_store(Hart& h, uint64_t pa, unsigned len, uint64_t value, uint64_t pc, uint64_t icount,
+                             bool may_stop) = 0;
+  // A fence, AMO, LR or SC (only while race breakpoints exist).
+  virtual void on_sync(Hart& h, uint64_t icount) = 0;
+};
+struct EventRange {
+  uint64_t addr, len;
+  bool operator==(const EventRange&) const = default;
 };
 
 // Kinds of memory access, for translation and faults.
@@ -149,6 +188,15 @@ class Hart {
   const std::vector<uint64_t>& breakpoints() const { return breakpoints_; }
   const std::vector<Watchpoint>& watchpoints() const { return watchpoints_; }
   bool has_watchpoint(uint64_t addr) const;
+  // Event hooks (nullptr: none), the virtual ranges whose pages leave the
+  // fast path for them, and whether synchronising instructions report.
+  void set_events(EventHooks* hooks, std::vector<EventRange> ranges, bool sync);
+  bool events_active() const { return events_ != nullptr; }
+  bool events_sync() const { return events_sync_; }
+  const std::vector<EventRange>& event_ranges() const { return event_ranges_; }
+  // The exact icount of the instruction now executing (from a handler or
+  // a slow path it calls), or icount() between instructions.
+  uint64_t current_icount() const;
   // Set when run() returns Exit::kDebug; cleared by the next run()/step().
   const DebugHit& debug_hit() const { return debug_hit_; }
   // Executes exactly one instruction (or takes the one exception it raises),
@@ -170,7 +218,19 @@ class Hart {
   bool store(uint64_t va, T value);
   // Host pointer for an atomic access of `size` bytes at va (RAM only);
   // raises the right fault and returns nullptr otherwise.
-  uint8_t* amo_ptr(uint64_t va, unsigned size);
+  uint8_t* amo_ptr(uint64_t va, unsigned size, bool sc = false);
+  // A store that returned false: normally a trap (kTrap); after a store an
+  // event breakpoint stops behind (an IPI), the store retired: kJump.
+  Flow store_failed(const Insn& in) {
+    if (RV_LIKELY(!stop_after_)) return kTrap;
+    stop_after_ = false;
+    pc += in.len;
+    return kJump;
+  }
+  // Event hooks of the synchronising instructions (fence, LR; AMOs and SC
+  // report from amo_ptr) and of a failed SC; true: stop after the SC.
+  void note_sync() { events_->on_sync(*this, current_icount()); }
+  bool note_sc_fail(uint64_t va);
 
   // Executes a Zicsr access (op 0 = write, 1 = set bits, 2 = clear bits)
   // with the privilege rules of the current mode. Returns false if the
@@ -225,6 +285,10 @@ class Hart {
   // touches a watchpoint; the caller then abandons the instruction.
   bool watch_hit(uint64_t va, uint64_t len, uint8_t mask);
   bool watch_covers_page(uint64_t vpage, Access acc) const;
+  // The watch-flag slow path of a RAM or device access: watchpoints, then
+  // event hooks. True: abandon the access (debug_hit_ is set).
+  bool watch_slow(uint64_t va, unsigned len, uint8_t mask, MemEvent::Kind kind, const TlbEntry* e,
+                  uint64_t new_value);
   static Flow exec_breakpoint(Hart& h, const Insn& in);
   static bool is_spin_loop(const Insn* insns, unsigned n, uint64_t start);
   static constexpr unsigned kSpinLimit = 256;  // loop rounds before a spin counts
@@ -262,6 +326,10 @@ class Hart {
   std::vector<Watchpoint> watchpoints_;
   DebugHit debug_hit_;
   bool debug_suppress_ = false;  // step(): breakpoints and watchpoints off
+  EventHooks* events_ = nullptr;
+  std::vector<EventRange> event_ranges_;
+  bool events_sync_ = false;
+  bool stop_after_ = false;  // a store retired but an event stops the hart (store_failed)
   std::atomic<bool> in_wfi_{false};
 
   // CSR state.

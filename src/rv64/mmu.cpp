@@ -131,7 +131,8 @@ Hart::TlbEntry* Hart::tlb_fill(uint64_t va, Access acc) {
   uint8_t* host = bus_.direct_page(ppage, acc == Access::kWrite);
   e.tag = vpage | (host ? 0 : kFlagMmio);
   if (host && acc == Access::kWrite && ram_.contains(ppage) && ram_.is_code(ppage)) e.tag |= kFlagCode;
-  if (RV_UNLIKELY(!watchpoints_.empty()) && watch_covers_page(vpage, acc)) e.tag |= kFlagWatch;
+  if (RV_UNLIKELY(!watchpoints_.empty() || !event_ranges_.empty()) && watch_covers_page(vpage, acc))
+    e.tag |= kFlagWatch;
   e.host_addend = host ? reinterpret_cast<intptr_t>(host) - static_cast<intptr_t>(vpage) : 0;
   e.phys_addend = ppage - vpage;
   return &e;
@@ -152,7 +153,7 @@ bool Hart::load_slow(uint64_t va, T& out) {
   }
   TlbEntry* e = tlb_entry(va, Access::kRead);
   if (!e) return false;
-  if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_hit(va, sizeof(T), kWatchRead)) return false;
+  if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_slow(va, sizeof(T), kWatchRead, MemEvent::kRead, e, 0)) return false;
   if (!(e->tag & kFlagMmio)) {
     out = host_load<T>(reinterpret_cast<const uint8_t*>(va + e->host_addend));
     return true;
@@ -181,7 +182,8 @@ bool Hart::store_slow(uint64_t va, T value) {
   }
   TlbEntry* e = tlb_entry(va, Access::kWrite);
   if (!e) return false;
-  if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_hit(va, sizeof(T), kWatchWrite)) return false;
+  if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_slow(va, sizeof(T), kWatchWrite, MemEvent::kWrite, e, value))
+    return false;
   uint64_t pa = va + e->phys_addend;
   if (!(e->tag & kFlagMmio)) {
     host_store<T>(reinterpret_cast<uint8_t*>(va + e->host_addend), value);
@@ -190,6 +192,13 @@ bool Hart::store_slow(uint64_t va, T value) {
   }
   if (!bus_.store(pa, sizeof(T), uint64_t{value})) {
     trap(kStoreAccessFault, va);
+    return false;
+  }
+  if (RV_UNLIKELY(events_ != nullptr) &&
+      events_->on_mmio_store(*this, pa, sizeof(T), uint64_t{value}, pc, current_icount(), !debug_suppress_)) {
+    // Stop behind the store (an IPI sent): the handler retires it (store_failed).
+    debug_hit_ = {DebugHit::kEvent, va, true, false};
+    stop_after_ = true;
     return false;
   }
   return true;
@@ -204,7 +213,8 @@ template bool Hart::store_slow<uint16_t>(uint64_t, uint16_t);
 template bool Hart::store_slow<uint32_t>(uint64_t, uint32_t);
 template bool Hart::store_slow<uint64_t>(uint64_t, uint64_t);
 
-uint8_t* Hart::amo_ptr(uint64_t va, unsigned size) {
+uint8_t* Hart::amo_ptr(uint64_t va, unsigned size, bool sc) {
+  if (RV_UNLIKELY(events_sync_)) note_sync();
   if (va & (size - 1)) {
     trap(kStoreMisaligned, va);
     return nullptr;
@@ -212,7 +222,9 @@ uint8_t* Hart::amo_ptr(uint64_t va, unsigned size) {
   TlbEntry* e = tlb_entry(va, Access::kWrite);
   if (!e) return nullptr;
   // An AMO (or SC) reads and writes: any watchpoint on the bytes fires.
-  if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_hit(va, size, kWatchAccess)) return nullptr;
+  if (RV_UNLIKELY(e->tag & kFlagWatch) &&
+      watch_slow(va, size, kWatchAccess, sc ? MemEvent::kSc : MemEvent::kAmo, e, 0))
+    return nullptr;
   if (e->tag & kFlagMmio) {
     trap(kStoreAccessFault, va);
     return nullptr;
@@ -228,7 +240,40 @@ bool Hart::watch_covers_page(uint64_t vpage, Access acc) const {
   uint8_t want = acc == Access::kWrite ? kWatchAccess : kWatchRead;
   for (const Watchpoint& w : watchpoints_)
     if ((w.mask & want) && w.addr < vpage + kPageSize && vpage < w.addr + w.len) return true;
+  if (acc == Access::kExec) return false;
+  for (const EventRange& r : event_ranges_)
+    if (r.addr < vpage + kPageSize && vpage < r.addr + r.len) return true;
   return false;
+}
+
+bool Hart::watch_slow(uint64_t va, unsigned len, uint8_t mask, MemEvent::Kind kind, const TlbEntry* e,
+                      uint64_t new_value) {
+  if (!watchpoints_.empty() && watch_hit(va, len, mask)) return true;
+  if (events_ == nullptr || (e->tag & kFlagMmio)) return false;  // events see RAM only
+  bool in_range = false;
+  for (const EventRange& r : event_ranges_)
+    if (va < r.addr + r.len && r.addr < va + len) in_range = true;
+  if (!in_range) return false;
+  const uint8_t* host = reinterpret_cast<const uint8_t*>(va + e->host_addend);
+  uint64_t old = 0;
+  switch (len) {
+    case 1: old = host_load<uint8_t>(host); break;
+    case 2: old = host_load<uint16_t>(host); break;
+    case 4: old = host_load<uint32_t>(host); break;
+    default: old = host_load<uint64_t>(host); break;
+  }
+  MemEvent ev{kind, va, len, old, new_value, pc, current_icount()};
+  if (!events_->on_mem(*this, ev, !debug_suppress_) || debug_suppress_) return false;
+  debug_hit_ = {DebugHit::kEvent, va, kind != MemEvent::kRead, true};
+  return true;
+}
+
+void Hart::set_events(EventHooks* hooks, std::vector<EventRange> ranges, bool sync) {
+  bool flush = ranges != event_ranges_;
+  events_ = hooks;
+  event_ranges_ = std::move(ranges);
+  events_sync_ = hooks != nullptr && sync;
+  if (flush) flush_tlb();
 }
 
 bool Hart::watch_hit(uint64_t va, uint64_t len, uint8_t mask) {

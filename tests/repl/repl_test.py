@@ -2,6 +2,7 @@
 """Pipes one scripted session into `coremu --repl` and checks its output.
 
 usage: repl_test.py COREMU ELF SMP SCRIPT [--exit N] [--accel tcg,...] [--timeout S]
+                    [--chrome-json FILE]
 
 Runs `COREMU --repl -M virt -bios none -nographic -smp SMP -kernel ELF`
 with SCRIPT on stdin. The REPL ignores '#' comments, so the script's
@@ -11,7 +12,11 @@ annotations are fed along with its commands:
     # expect-count: N REGEX   must match exactly N lines
     # expect-not: REGEX    must not match anywhere
 Then coremu must exit with status N (default 0) within the time limit.
+With --chrome-json FILE, FILE (written by the session's `trace export
+chrome`) must load with json.load and hold one track per hart (SMP
+thread_name records, tids 0..SMP-1) and events on at least two of them.
 """
+import json
 import argparse
 import re
 import subprocess
@@ -27,6 +32,7 @@ def main():
     ap.add_argument("--exit", type=int, default=0)
     ap.add_argument("--timeout", type=int, default=120)
     ap.add_argument("--accel", help="e.g. tcg,threads=2 (the hart scheduling mode)")
+    ap.add_argument("--chrome-json", help="a Chrome trace the session writes (checked after it)")
     a = ap.parse_args()
 
     script = open(a.script).read()
@@ -62,6 +68,21 @@ def main():
     for r in nots:
         if re.search(r, out, re.M):
             failures.append(f"unexpected /{r}/")
+    if a.chrome_json:
+        try:
+            with open(a.chrome_json) as f:
+                doc = json.load(f)
+            evs = doc["traceEvents"]
+            names = sorted(e["tid"] for e in evs if e.get("ph") == "M" and e.get("name") == "thread_name")
+            used = {e["tid"] for e in evs if e.get("ph") == "X"}
+            if names != list(range(int(a.smp))):
+                failures.append(f"chrome trace: thread_name tracks {names}, expected 0..{int(a.smp) - 1}")
+            if len(used) < 2 or not used <= set(names):
+                failures.append(f"chrome trace: events on tracks {sorted(used)}")
+            if any(e.get("pid") != 0 or not isinstance(e.get("ts", 0), (int, float)) for e in evs):
+                failures.append("chrome trace: an event without pid 0 or a numeric ts")
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            failures.append(f"chrome trace {a.chrome_json}: {e}")
     if status != a.exit:
         failures.append(f"coremu exit status {status}, expected {a.exit}")
     if failures:
