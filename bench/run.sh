@@ -6,7 +6,8 @@
 # `bench: insns=N` line each guest prints). Then the uniprocessor overhead of
 # the parallel layer (coremu vs build/direct_run), and the host. Workloads
 # (default: all, in this order): compute atomic spinlock ipi stream opensbi
-# uniproc. bench/README.md describes each workload and column.
+# uniproc. Also each emulator's CPU time (user + system, all threads).
+# bench/README.md describes each workload and column.
 #
 # Environment:
 #   BENCH_QUICK=1     a short sanity run: a tenth of the work, fewer hart counts
@@ -92,16 +93,18 @@ mkdir -p "$logdir" || die "cannot create $logdir"
 failures=()
 
 # run_once LOG CMD...: runs CMD once (stdin from /dev/null, output to LOG)
-# under the timeout. Sets r_status (ok, timeout or fail:<exit status>) and
-# r_secs (wall time in seconds).
+# under the timeout. Sets r_status (ok, timeout or fail:<exit status>),
+# r_secs (wall time in seconds) and r_cpu (user + system CPU seconds of the
+# process and its threads).
 run_once() {
-  local log=$1 t0 t1 rc
+  local log=$1 t0 t1 rc times TIMEFORMAT='%U %S'
   shift
   t0=$EPOCHREALTIME
-  timeout -k 5 "$timeout_s" "$@" </dev/null >"$log" 2>&1
+  times=$( { time timeout -k 5 "$timeout_s" "$@" </dev/null >"$log" 2>&1; } 2>&1 )
   rc=$?
   t1=$EPOCHREALTIME
   r_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+  r_cpu=$(echo "$times" | awk 'END { printf "%.3f", $1 + $2 }')
   case $rc in
     0) r_status=ok ;;
     124 | 137) r_status=timeout ;;
@@ -111,8 +114,9 @@ run_once() {
 
 # measure2 N LOG_A LOG_B -- CMD_A... -- CMD_B...: runs A and B alternately N
 # times (alternating, so that a change in the machine's load hits both).
-# Sets a_status/a_secs/a_insns and b_status/b_secs/b_insns: the fastest
-# successful time, or the first failure (after which that side stops).
+# Sets a_status/a_secs/a_cpu/a_insns and b_status/b_secs/b_cpu/b_insns: the
+# fastest successful wall and CPU times (each the minimum over the runs), or
+# the first failure (after which that side stops).
 measure2() {
   local n=$1 log_a=$2 log_b=$3 i
   shift 3
@@ -121,21 +125,22 @@ measure2() {
   while [ $# -gt 0 ] && [ "$1" != -- ]; do cmd_a+=("$1"); shift; done
   shift
   cmd_b=("$@")
-  a_status=ok a_secs="" b_status=ok b_secs=""
+  a_status=ok a_secs="" a_cpu="" b_status=ok b_secs="" b_cpu=""
   for ((i = 0; i < n; i++)); do
     if [ "$a_status" = ok ]; then
       run_once "$log_a" "${cmd_a[@]}"
       a_status=$r_status
-      if [ "$r_status" = ok ] && { [ -z "$a_secs" ] || awk -v a="$r_secs" -v b="$a_secs" 'BEGIN { exit !(a < b) }'; }; then a_secs=$r_secs; fi
+      if [ "$r_status" = ok ]; then a_secs=$(min "$a_secs" "$r_secs") a_cpu=$(min "$a_cpu" "$r_cpu"); fi
     fi
     if [ "$b_status" = ok ]; then
       run_once "$log_b" "${cmd_b[@]}"
       b_status=$r_status
-      if [ "$r_status" = ok ] && { [ -z "$b_secs" ] || awk -v a="$r_secs" -v b="$b_secs" 'BEGIN { exit !(a < b) }'; }; then b_secs=$r_secs; fi
+      if [ "$r_status" = ok ]; then b_secs=$(min "$b_secs" "$r_secs") b_cpu=$(min "$b_cpu" "$r_cpu"); fi
     fi
   done
   a_insns=$(report_insns "$log_a") b_insns=$(report_insns "$log_b")
 }
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 report_insns() { tr -d '\r' <"$1" | grep -ao 'bench: insns=[0-9]*' | tail -n1 | cut -d= -f2; }
 
 # Percentage of the host's CPU time that was busy over one second (other
@@ -162,7 +167,8 @@ header_done=0
 header() {
   [ $header_done = 1 ] && return
   header_done=1
-  printf '%-10s %5s %15s %15s %7s %12s %12s\n' workload harts coremu_s qemu_s ratio coremu_Mi/s qemu_Mi/s
+  printf '%-10s %5s %15s %15s %7s %12s %12s %10s %10s\n' workload harts coremu_s qemu_s ratio \
+    coremu_Mi/s qemu_Mi/s coremu_cpu qemu_cpu
 }
 
 time_col() {  # STATUS SECS
@@ -180,6 +186,10 @@ rate_col() {  # STATUS SECS INSNS
   fi
 }
 
+cpu_col() {  # STATUS CPU
+  if [ "$1" = ok ] && [ -n "$2" ]; then printf '%.2f' "$2"; else printf -- '-'; fi
+}
+
 # row NAME HARTS KIND EMULATOR-ARGS...: runs both emulators and prints one
 # table row. KIND is `report` (the guest prints a bench: line) or `payload`
 # (the OpenSBI payload's line; no instruction count).
@@ -187,39 +197,39 @@ row() {
   local name=$1 harts=$2 kind=$3
   shift 3
   local clog="$logdir/$name-$harts-coremu.log" qlog="$logdir/$name-$harts-qemu.log"
-  local cs cs_secs cs_insns qs qs_secs qs_insns ratio="-"
+  local cs cs_secs cs_cpu cs_insns qs qs_secs qs_cpu qs_insns ratio="-"
   measure2 "$reps" "$clog" "$qlog" -- "$coremu" "$@" -- "$qemu" "$@"
-  cs=$a_status cs_secs=$a_secs cs_insns=$a_insns
-  qs=$b_status qs_secs=$b_secs qs_insns=$b_insns
+  cs=$a_status cs_secs=$a_secs cs_cpu=$a_cpu cs_insns=$a_insns
+  qs=$b_status qs_secs=$b_secs qs_cpu=$b_cpu qs_insns=$b_insns
 
   case $cs in
     ok) ;;
-    timeout) fail "$name on $harts harts: coremu did not finish within ${timeout_s}s" "$clog" ;;
-    *) fail "$name on $harts harts: coremu exited with status ${cs#fail:}" "$clog" ;;
+    timeout) fail "$name -smp $harts: coremu did not finish within ${timeout_s}s" "$clog" ;;
+    *) fail "$name -smp $harts: coremu exited with status ${cs#fail:}" "$clog" ;;
   esac
   case $qs in
     ok | timeout) ;;
-    *) fail "$name on $harts harts: QEMU exited with status ${qs#fail:}" "$qlog" ;;
+    *) fail "$name -smp $harts: QEMU exited with status ${qs#fail:}" "$qlog" ;;
   esac
   if [ "$kind" = report ]; then
     if [ "$cs" = ok ] && [ -z "$cs_insns" ]; then
-      fail "$name on $harts harts: no 'bench: insns=' line from coremu" "$clog"
+      fail "$name -smp $harts: no 'bench: insns=' line from coremu" "$clog"
       cs=fail:no-report
     fi
     if [ "$qs" = ok ] && [ -z "$qs_insns" ]; then
-      fail "$name on $harts harts: no 'bench: insns=' line from QEMU" "$qlog"
+      fail "$name -smp $harts: no 'bench: insns=' line from QEMU" "$qlog"
       qs=fail:no-report
     fi
     if [ "$cs" = ok ] && [ "$qs" = ok ] && [ "$cs_insns" != "$qs_insns" ]; then
-      fail "$name on $harts harts: instruction counts differ (coremu $cs_insns, QEMU $qs_insns)" "$clog"
+      fail "$name -smp $harts: instruction counts differ (coremu $cs_insns, QEMU $qs_insns)" "$clog"
     fi
   else
     if [ "$cs" = ok ] && ! grep -aq 'bench: opensbi payload reached' "$clog"; then
-      fail "$name on $harts harts: the payload did not run on coremu" "$clog"
+      fail "$name -smp $harts: the payload did not run on coremu" "$clog"
       cs=fail:no-payload
     fi
     if [ "$qs" = ok ] && ! grep -aq 'bench: opensbi payload reached' "$qlog"; then
-      fail "$name on $harts harts: the payload did not run on QEMU" "$qlog"
+      fail "$name -smp $harts: the payload did not run on QEMU" "$qlog"
       qs=fail:no-payload
     fi
     cs_insns="" qs_insns=""
@@ -228,9 +238,10 @@ row() {
     ratio=$(awk -v a="$cs_secs" -v b="$qs_secs" 'BEGIN { printf "%.2f", a / b }')
   fi
   header
-  printf '%-10s %5s %15s %15s %7s %12s %12s\n' "$name" "$harts" \
+  printf '%-10s %5s %15s %15s %7s %12s %12s %10s %10s\n' "$name" "$harts" \
     "$(time_col "$cs" "$cs_secs")" "$(time_col "$qs" "$qs_secs")" "$ratio" \
-    "$(rate_col "$cs" "$cs_secs" "$cs_insns")" "$(rate_col "$qs" "$qs_secs" "$qs_insns")"
+    "$(rate_col "$cs" "$cs_secs" "$cs_insns")" "$(rate_col "$qs" "$qs_secs" "$qs_insns")" \
+    "$(cpu_col "$cs" "$cs_cpu")" "$(cpu_col "$qs" "$qs_cpu")"
 }
 
 busy_start=$(host_busy)
@@ -272,8 +283,8 @@ if wants uniproc; then
   args=("${bare[@]}" -smp 1 -kernel "$guests/bench_compute.elf" -append "total=$compute_total")
   ulog=$logdir/uniproc-coremu.log dlog=$logdir/uniproc-direct.log
   measure2 "$uniproc_reps" "$ulog" "$dlog" -- "$coremu" "${args[@]}" -- "$direct" "${args[@]}"
-  us=$a_status us_secs=$a_secs us_insns=$a_insns
-  ds=$b_status ds_secs=$b_secs ds_insns=$b_insns
+  us=$a_status us_secs=$a_secs us_cpu=$a_cpu us_insns=$a_insns
+  ds=$b_status ds_secs=$b_secs ds_cpu=$b_cpu ds_insns=$b_insns
   if [ "$us" != ok ]; then fail "uniproc: coremu: $us" "$ulog"
   elif [ -z "$us_insns" ]; then fail "uniproc: no 'bench: insns=' line from coremu" "$ulog"; us=fail:no-report
   fi
@@ -282,13 +293,15 @@ if wants uniproc; then
   fi
   [ $header_done = 1 ] && echo
   echo "uniprocessor overhead of the parallel layer: bench_compute total=$compute_total, 1 hart, best of $uniproc_reps"
-  printf '  %-38s %15s %12s\n' "" wall_s Mi/s
-  printf '  %-38s %15s %12s\n' "coremu (coremu::Runner, a hart thread)" \
-    "$(time_col "$us" "$us_secs")" "$(rate_col "$us" "$us_secs" "$us_insns")"
-  printf '  %-38s %15s %12s\n' "direct_run (Hart::run loop on main)" \
-    "$(time_col "$ds" "$ds_secs")" "$(rate_col "$ds" "$ds_secs" "$ds_insns")"
+  printf '  %-38s %15s %8s %12s\n' "" wall_s cpu_s Mi/s
+  printf '  %-38s %15s %8s %12s\n' "coremu (coremu::Runner, a hart thread)" \
+    "$(time_col "$us" "$us_secs")" "${us_cpu:--}" "$(rate_col "$us" "$us_secs" "$us_insns")"
+  printf '  %-38s %15s %8s %12s\n' "direct_run (Hart::run loop on main)" \
+    "$(time_col "$ds" "$ds_secs")" "${ds_cpu:--}" "$(rate_col "$ds" "$ds_secs" "$ds_insns")"
   if [ "$us" = ok ] && [ "$ds" = ok ]; then
-    printf '  %-38s %15s\n' "ratio coremu / direct_run" "$(awk -v a="$us_secs" -v b="$ds_secs" 'BEGIN { printf "%.3f", a / b }')"
+    printf '  %-38s %15s %8s\n' "ratio coremu / direct_run" \
+      "$(awk -v a="$us_secs" -v b="$ds_secs" 'BEGIN { printf "%.3f", a / b }')" \
+      "$(awk -v a="$us_cpu" -v b="$ds_cpu" 'BEGIN { printf "%.3f", a / b }')"
   fi
 fi
 
