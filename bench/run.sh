@@ -18,6 +18,8 @@
 #                     of 3, or 1 with BENCH_QUICK)
 #   BENCH_HARTS="..." hart counts for compute, atomic and spinlock
 #   BENCH_LOGDIR=DIR  where each run's serial output is kept (default: BUILD/bench-logs)
+#   BENCH_ACCEL=A     coremu only: -accel A (e.g. tcg,threads=2 for the host-thread
+#                     pool; default: coremu's default, one thread per hart)
 #   QEMU=PATH         the QEMU binary (default: qemu-system-riscv64)
 #   OPENSBI_FW=PATH   firmware for the opensbi workload (default: Debian's fw_jump.elf)
 #
@@ -198,7 +200,7 @@ row() {
   shift 3
   local clog="$logdir/$name-$harts-coremu.log" qlog="$logdir/$name-$harts-qemu.log"
   local cs cs_secs cs_cpu cs_insns qs qs_secs qs_cpu qs_insns ratio="-"
-  measure2 "$reps" "$clog" "$qlog" -- "$coremu" "$@" -- "$qemu" "$@"
+  measure2 "$reps" "$clog" "$qlog" -- "$coremu" ${BENCH_ACCEL:+-accel "$BENCH_ACCEL"} "$@" -- "$qemu" "$@"
   cs=$a_status cs_secs=$a_secs cs_cpu=$a_cpu cs_insns=$a_insns
   qs=$b_status qs_secs=$b_secs qs_cpu=$b_cpu qs_insns=$b_insns
 
