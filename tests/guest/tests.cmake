@@ -28,3 +28,12 @@ add_guest_test(demo 8)
 # tohost = (3 << 1) | 1 -> exit 3.
 add_guest_test(htif_pass 1 COREMU_ONLY)
 add_guest_test(htif_fail3 1 EXIT 3 COREMU_ONLY)
+
+# The benchmark guests check their own results (every lock-protected and
+# every atomic increment counted exactly): at 4, 64 and 255 harts, with their
+# default work sizes (well under a second each on coremu).
+foreach(p bench_spinlock bench_atomic)
+  add_guest_test(${p} 4)
+  add_guest_test(${p} 64)
+  add_guest_test(${p} 255)
+endforeach()
