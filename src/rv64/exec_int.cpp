@@ -176,12 +176,14 @@ ALU(remuw, static_cast<uint32_t>(RS2) == 0 ? sext32(RS1)
 
 // ---- A ----
 // AMOs are host atomic read-modify-writes on guest RAM. On x86-64 every
-// locked RMW is a full fence, which covers .aq and .rl.
+// locked RMW is a full fence, which covers .aq and .rl. LR is a plain load,
+// so LR.rl (LR.aqrl) needs a host fence to keep earlier stores before it.
 template <class T>
 static Flow lr(Hart& h, const Insn& in) {
   uint64_t va = RS1;
   if (va & (sizeof(T) - 1)) return h.trap(kLoadMisaligned, va);
   if (RV_UNLIKELY(h.events_sync())) h.note_sync();
+  if (in.rm & 1) std::atomic_thread_fence(std::memory_order_seq_cst);  // .rl: store->load
   T v;
   if (!h.load<T>(va, v)) return kTrap;
   h.resv_addr = va;

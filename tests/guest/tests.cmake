@@ -23,6 +23,24 @@ endforeach()
 add_guest_test(demo 2)
 add_guest_test(demo 8)
 
+# Memory-model litmus tests (litmus.c) and self-/cross-modifying code with
+# fence.i (smc.c): harts 2p and 2p+1 form a pair, and the pairs run at
+# once on separate variables, so more harts race more pairs. On 2 host
+# cores each run takes well under a second on coremu and QEMU, except
+# smc on 64 harts on QEMU (about 10 s: SLOW). smc on 1 hart runs only the
+# self-modifying part. smc_shared puts all pairs' cross-modifying code on
+# one data page, which QEMU 7.2 gets wrong now and then (see smc.c), so it
+# runs on coremu only.
+foreach(h 2 4 8)
+  add_guest_test(litmus ${h})
+  add_guest_test(smc ${h})
+endforeach()
+add_guest_test(litmus 64)
+add_guest_test(smc 1)
+add_guest_test(smc 64 SLOW)
+add_guest_test(smc_shared 4 COREMU_ONLY)
+add_guest_test(smc_shared 8 COREMU_ONLY)
+
 # HTIF (riscv-tests convention): QEMU's virt board has no HTIF, so these only
 # run on coremu. htif_pass writes tohost = 1 -> exit 0; htif_fail3 writes
 # tohost = (3 << 1) | 1 -> exit 3.
