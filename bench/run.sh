@@ -18,6 +18,7 @@
 #                     of 3, or 1 with BENCH_QUICK)
 #   BENCH_HARTS="..." hart counts for compute, atomic and spinlock
 #   BENCH_LOGDIR=DIR  where each run's serial output is kept (default: BUILD/bench-logs)
+#   (workload `events`: the REPL's `break shared` cost, coremu only)
 #   BENCH_ACCEL=A     coremu only: -accel A (e.g. tcg,threads=2 for the host-thread
 #                     pool; default: coremu's default, one thread per hart)
 #   QEMU=PATH         the QEMU binary (default: qemu-system-riscv64)
@@ -41,7 +42,7 @@ timeout_s=${BENCH_TIMEOUT:-60}
 reps=${BENCH_REPS:-1}
 quick=${BENCH_QUICK:-0}
 logdir=${BENCH_LOGDIR:-$build/bench-logs}
-all_workloads="compute atomic spinlock ipi stream opensbi uniproc"
+all_workloads="compute atomic spinlock ipi stream opensbi uniproc events"
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die() { echo "bench: $*" >&2; exit 2; }
@@ -277,7 +278,7 @@ for w in "${selected[@]}"; do
     opensbi)
       row opensbi "$opensbi_harts" payload -M virt -nographic -m 256M -smp "$opensbi_harts" \
         -bios "$fw" -kernel "$guests/bench_opensbi_payload.elf" ;;
-    uniproc) ;;  # its own table, below
+    uniproc | events) ;;  # their own tables, below
   esac
 done
 
@@ -305,6 +306,33 @@ if wants uniproc; then
       "$(awk -v a="$us_secs" -v b="$ds_secs" 'BEGIN { printf "%.3f", a / b }')" \
       "$(awk -v a="$us_cpu" -v b="$ds_cpu" 'BEGIN { printf "%.3f", a / b }')"
   fi
+fi
+
+# The cost of a REPL event breakpoint: bench_compute through `coremu --repl`
+# with only `continue`, and with `break shared` on a word nobody touches
+# first (on the page of the guest's barrier, which the harts do use).
+if wants events; then
+  mkdir -p "$logdir"
+  printf 'continue\n' >"$logdir/events-plain.repl"
+  printf 'break shared bar+0x800 8\ncontinue\n' >"$logdir/events-shared.repl"
+  export EV_SCRIPT_PLAIN=$logdir/events-plain.repl EV_SCRIPT_SHARED=$logdir/events-shared.repl
+  [ $header_done = 1 ] && echo
+  echo "REPL event breakpoint cost: bench_compute total=$compute_total through coremu --repl, best of $uniproc_reps"
+  printf '  %-6s %14s %14s %8s\n' harts plain_s shared_s ratio
+  for n in 1 4; do
+    elog=$logdir/events-$n-plain.log slog=$logdir/events-$n-shared.log
+    measure2 "$uniproc_reps" "$elog" "$slog" \
+      -- sh -c 'exec "$0" --repl "$@" <"$EV_SCRIPT_PLAIN"' "$coremu" "${bare[@]}" -smp "$n" \
+         -kernel "$guests/bench_compute.elf" -append "total=$compute_total" \
+      -- sh -c 'exec "$0" --repl "$@" <"$EV_SCRIPT_SHARED"' "$coremu" "${bare[@]}" -smp "$n" \
+         -kernel "$guests/bench_compute.elf" -append "total=$compute_total"
+    [ "$a_status" = ok ] || fail "events: plain REPL run: $a_status" "$elog"
+    [ "$b_status" = ok ] || fail "events: REPL run with break shared: $b_status" "$slog"
+    if [ "$a_status" = ok ] && [ "$b_status" = ok ]; then
+      printf '  %-6s %14s %14s %8s\n' "$n" "$a_secs" "$b_secs" \
+        "$(awk -v a="$b_secs" -v b="$a_secs" 'BEGIN { printf "%.3f", a / b }')"
+    fi
+  done
 fi
 
 suite_secs=$(awk -v a="$suite_t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
