@@ -51,11 +51,11 @@ void PacketReader::feed(const uint8_t* data, size_t len, std::vector<Event>& out
         break;
       case State::kCheck1: {
         int d = hex_digit(static_cast<char>(c));
-        check_ = static_cast<uint8_t>(d < 0 ? 0x100 - 1 : d << 4);
         if (d < 0) {
           out.push_back({Kind::kBadPacket, {}});
           state_ = State::kIdle;
         } else {
+          check_ = static_cast<uint8_t>(d << 4);
           state_ = State::kCheck2;
         }
         break;

@@ -174,19 +174,18 @@ void Server::session() {
           }
           if (!handle(ev.data)) {
             if (exited_) return;
-            end_session(false);
+            end_session();
             return;
           }
           break;
       }
     }
   }
-  end_session(true);
+  end_session();
 }
 
 // Forgets the client: its breakpoints and watchpoints go, the harts resume.
-void Server::end_session(bool resume_machine) {
-  (void)resume_machine;
+void Server::end_session() {
   if (exited_) return;
   if (!stopped_) d_.runner().pause_all();
   for (const auto& p : d_.points()) d_.remove_point(p.id);

@@ -42,7 +42,7 @@ class Server {
   std::string stop_reply(const coremu::StopEvent& ev);
   void resume(const std::vector<coremu::HartAction>& actions);
   bool check_stopped_event();  // running: a stop or exit arrived?
-  void end_session(bool resume_machine);
+  void end_session();
   void kill_machine();
 
   bool handle_query(const std::string& pkt);
