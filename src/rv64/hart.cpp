@@ -362,13 +362,14 @@ bool Hart::is_spin_loop(const Insn* insns, unsigned n, uint64_t start) {
   uint64_t at = start;
   for (unsigned k = 0; k < n; ++k) {
     const Insn& in = insns[k];
+    if (in.op == Op::kIllegal || in.fn == &Hart::exec_breakpoint) return false;  // (no op_info entry)
     Fmt f = op_info(in.op).fmt;
     bool last = k + 1 == n;
     if (last) return f == Fmt::B && static_cast<int64_t>(at - start) + in.imm == 0;
     if (f != Fmt::R && f != Fmt::R1 && f != Fmt::I && f != Fmt::SHIFT && f != Fmt::LOAD && f != Fmt::U &&
         f != Fmt::LR && f != Fmt::FENCE && f != Fmt::NONE)
       return false;
-    if (in.op == Op::kIllegal || in.op == Op::ecall || in.op == Op::ebreak || in.op == Op::wfi) return false;
+    if (in.op == Op::ecall || in.op == Op::ebreak || in.op == Op::wfi) return false;
     at += in.len;
   }
   return false;
