@@ -398,14 +398,9 @@ Exit Hart::run(uint64_t max_insns) {
     uint64_t left = target - icount_;
     const Insn* i = b->insns;
     cur_insns_ = i;
-    const Insn* end = i + (b->n < left ? b->n : left);
-    Flow fl = kNext;
-    for (; i != end; ++i) {
-      fl = i->fn(*this, *i);
-      if (RV_UNLIKELY(fl != kNext)) break;
-      pc += i->len;
-    }
-    uint64_t retired = static_cast<uint64_t>(i - b->insns) + (fl == kJump ? 1 : 0);
+    chain_end_ = i + (b->n < left ? b->n : left);
+    Flow fl = i->fn(*this, *i);  // runs the chain of handlers (exec.h)
+    uint64_t retired = static_cast<uint64_t>(chain_stop_ - b->insns) + (fl == kJump ? 1 : 0);
     icount_ += retired;
     if (RV_UNLIKELY(b->spin)) {
       // Looping back into a read-only spin loop again and again: the hart
@@ -438,7 +433,8 @@ Exit Hart::run(uint64_t max_insns) {
 
 // ---- debugging ------------------------------------------------------------------------
 
-Flow Hart::exec_breakpoint(Hart& h, const Insn&) {
+Flow Hart::exec_breakpoint(Hart& h, const Insn& in) {
+  h.chain_stop_ = &in;
   h.debug_hit_.kind = DebugHit::kBreakpoint;
   h.debug_hit_.addr = h.pc;
   return kTrap;  // retires nothing; pc stays on the breakpoint
@@ -469,8 +465,8 @@ void Hart::step() {
     if (ok) {
       Insn in = decode(raw);
       cur_insns_ = &in;
-      Flow fl = in.fn(*this, in);
-      if (fl == kNext) pc += in.len;
+      chain_end_ = &in + 1;  // this instruction only
+      Flow fl = in.fn(*this, in);  // advances pc when it falls through
       if (fl != kTrap) ++icount_;
       cur_insns_ = nullptr;
     }

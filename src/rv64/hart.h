@@ -236,6 +236,10 @@ class Hart {
   // with the privilege rules of the current mode. Returns false if the
   // access is illegal (the caller raises the exception).
   bool csr_op(const Insn& in, unsigned csr, uint64_t wval, int op, uint64_t& old);
+  // Threaded dispatch (exec.h): where the running chain of handlers must
+  // stop, and where it stopped.
+  const Insn* chain_end_ = nullptr;
+  const Insn* chain_stop_ = nullptr;
   // The exact instruction count at instruction `in` of the running block.
   uint64_t icount_at(const Insn& in) const { return icount_ + static_cast<uint64_t>(&in - cur_insns_); }
   Flow do_mret();
