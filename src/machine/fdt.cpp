@@ -225,6 +225,11 @@ std::vector<uint8_t> patch_fdt(std::vector<uint8_t> blob, std::string_view path,
   int rc = fdt_check_header(blob.data());
   if (rc != 0) throw bad(fmt::format("not a valid flattened device tree ({})", fdt_strerror(rc)));
   if (fdt_totalsize(blob.data()) > blob.size()) throw bad("truncated (header's totalsize exceeds the file)");
+  // Only version 17 blobs (what dtc and every firmware write): libfdt's full
+  // check crashes on some malformed older-version headers (found by fuzz_dtb).
+  if (fdt_version(blob.data()) < 17 || fdt_last_comp_version(blob.data()) > 17)
+    throw bad(fmt::format("unsupported device tree version {} (last compatible {}); version 17 is needed",
+                          fdt_version(blob.data()), fdt_last_comp_version(blob.data())));
   rc = fdt_check_full(blob.data(), blob.size());
   if (rc != 0) throw bad(fmt::format("malformed flattened device tree ({})", fdt_strerror(rc)));
   if (p.bootargs.empty() && !p.initrd_start) return blob;
