@@ -40,9 +40,16 @@ if [ "${COREMU_QUICK:-0}" != 1 ]; then
   # A gdb session's opening packets (the first byte sets the chunk size).
   printf '\x10+$qSupported:multiprocess+;swbreak+#2e+$vCont;s:1;c#a1$m80000000,40#5b\x03$Z2,80001000,8#a0' \
     > build-fuzz/corpus/fuzz_rsp/seed
+  # A crash, a leak or an input slower than 10 s fails the run; the
+  # offending input is left in build-fuzz/ (crash-*, leak-*, timeout-*).
   for t in fuzz_options fuzz_elf fuzz_dtb fuzz_rsp; do
-    "build-fuzz/tests/fuzz/$t" -max_total_time="$COREMU_FUZZ_SECONDS" -print_final_stats=0 \
-      "build-fuzz/corpus/$t" 2>&1 | tail -n 1
+    if ! "build-fuzz/tests/fuzz/$t" -max_total_time="$COREMU_FUZZ_SECONDS" -timeout=10 -print_final_stats=0 \
+        -artifact_prefix=build-fuzz/ "build-fuzz/corpus/$t" >"build-fuzz/$t.log" 2>&1; then
+      tail -n 40 "build-fuzz/$t.log"
+      echo "test.sh: $t failed (its log: build-fuzz/$t.log)" >&2
+      exit 1
+    fi
+    tail -n 1 "build-fuzz/$t.log"
   done
 fi
 
