@@ -64,7 +64,8 @@ class Runner final : public machine::HartLines {
   // Runs `m` until the guest shuts it down (or stop() is called); handles
   // guest-requested reboots. Returns the guest's exit status.
   int run(machine::Machine& m);
-  // Asks every hart to stop (thread-safe; used on shutdown and by signals).
+  // Asks every hart to stop (thread-safe, but it takes locks: not from a
+  // signal handler, which should set a flag for a thread to act on).
   void stop();
 
   // machine::HartLines (thread-safe)
