@@ -117,8 +117,29 @@ void Runner::post_stop_locked(const StopEvent& ev) {
   ev_cv_.notify_all();
 }
 
-void Runner::control(unsigned i) {
+void Runner::run_steps(unsigned i, std::unique_lock<std::mutex>& lk) {
   rv64::Hart& h = mach().hart(i);
+  uint64_t n = ctl_[i].steps;
+  ctl_[i].reported_pc = ~0ull;
+  lk.unlock();
+  for (uint64_t k = 0; k < n && !stop_.load(std::memory_order_relaxed); ++k) h.step();
+  lk.lock();
+  StopEvent ev{i, StopReason::kStep, h.pc, h.icount()};
+  set_action_locked(i, HartAction::kStop);
+  post_stop_locked(ev);
+}
+
+void Runner::step_over_reported(unsigned i, std::unique_lock<std::mutex>& lk) {
+  // Continuing from the breakpoint or watchpoint it last reported: step
+  // over it first (a debugger like gdb steps over by itself instead).
+  rv64::Hart& h = mach().hart(i);
+  bool skip = ctl_[i].reported_pc == h.pc;
+  ctl_[i].reported_pc = ~0ull;
+  lk.unlock();
+  if (skip) h.step();
+}
+
+void Runner::control(unsigned i) {
   Slot& s = *slots_[i];
   std::unique_lock<std::mutex> lk(ctl_mu_);
   Ctl& c = ctl_[i];
@@ -132,22 +153,10 @@ void Runner::control(unsigned i) {
   if (stop_.load()) return;
   s.state.store(static_cast<uint8_t>(HartRunState::kRunning), std::memory_order_relaxed);
   if (c.action == HartAction::kStep) {
-    uint64_t n = c.steps;
-    c.reported_pc = ~0ull;
-    lk.unlock();
-    for (uint64_t k = 0; k < n && !stop_.load(std::memory_order_relaxed); ++k) h.step();
-    lk.lock();
-    StopEvent ev{i, StopReason::kStep, h.pc, h.icount()};
-    set_action_locked(i, HartAction::kStop);
-    post_stop_locked(ev);
+    run_steps(i, lk);
     return;
   }
-  // Continuing from the breakpoint or watchpoint it last reported: step
-  // over it first (a debugger like gdb steps over by itself instead).
-  bool skip = c.reported_pc == h.pc;
-  c.reported_pc = ~0ull;
-  lk.unlock();
-  if (skip) h.step();
+  step_over_reported(i, lk);
 }
 
 bool Runner::all_parked() {
@@ -273,24 +282,13 @@ Runner::Slot::Where Runner::pool_slice(unsigned i) {
     Ctl& c = ctl_[i];
     if (c.action == HartAction::kStop || stop_.load()) return park_locked();
     if (c.action == HartAction::kStep) {
-      uint64_t n = c.steps;
-      c.reported_pc = ~0ull;
-      lk.unlock();
-      for (uint64_t k = 0; k < n && !stop_.load(std::memory_order_relaxed); ++k) h.step();
-      lk.lock();
-      StopEvent ev{i, StopReason::kStep, h.pc, h.icount()};
-      set_action_locked(i, HartAction::kStop);
-      post_stop_locked(ev);
+      run_steps(i, lk);
       return park_locked();
     }
   }
   if (debug_) {
-    // Continuing from the stop it last reported: step over it first.
     std::unique_lock<std::mutex> lk(ctl_mu_);
-    bool skip = ctl_[i].reported_pc == h.pc;
-    ctl_[i].reported_pc = ~0ull;
-    lk.unlock();
-    if (skip) h.step();
+    step_over_reported(i, lk);
   }
   update_timer(i, clock_.now());
   rv64::Exit e = h.run(kQuantum);

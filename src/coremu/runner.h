@@ -128,6 +128,12 @@ class Runner final : public machine::HartLines {
   void update_timer(unsigned i, uint64_t now);
   // Parks the hart while its action is kStop, then runs a requested step.
   void control(unsigned i);
+  // Under ctl_mu_ (held by lk, released while the hart runs): the hart's
+  // requested steps, then its stop event and kStop.
+  void run_steps(unsigned i, std::unique_lock<std::mutex>& lk);
+  // Under ctl_mu_ (released on return): steps a continuing hart off the
+  // breakpoint/watchpoint it last reported, if it still sits there.
+  void step_over_reported(unsigned i, std::unique_lock<std::mutex>& lk);
   void post_stop_locked(const StopEvent& ev);
   static StopEvent debug_stop(unsigned i, const rv64::Hart& h);  // the stop for Exit::kDebug
   void set_action_locked(unsigned i, HartAction a);
