@@ -206,11 +206,12 @@ static Flow sc(Hart& h, const Insn& in) {
   h.resv_addr = ~0ull;
   RD = ok ? 0 : 1;
   if (!ok) {
+    // The hart yields right behind the failed SC (an exact point, which
+    // the deterministic scheduler relies on), or an event stops it there.
     h.note_contention();
-    if (RV_UNLIKELY(h.events_active()) && h.note_sc_fail(va)) {
-      h.pc += in.len;  // stop behind the failed SC
-      return kJump;
-    }
+    if (RV_UNLIKELY(h.events_active())) h.note_sc_fail(va);
+    h.pc += in.len;
+    return kJump;
   }
   return kNext;
 }

@@ -97,7 +97,8 @@ void Hart::reset(uint64_t reset_pc) {
   frm = fflags = 0;
   resv_addr = ~0ull;
   wfi_ = pause_ = false;
-  icount_ = 0;
+  spin_count_ = 0;
+  icount_ = traps_ = 0;
   mip_hw_.store(0, std::memory_order_relaxed);
   flush_tlb();
   flush_code_cache();
@@ -153,6 +154,7 @@ bool Hart::check_interrupts() {
 
 Flow Hart::trap(uint64_t cause, uint64_t tval) {
   uint64_t epc = pc;
+  ++traps_;
   bool irq = (cause & kInterruptBit) != 0;
   uint64_t code = cause & ~kInterruptBit;
   bool deleg = priv_ <= kSupervisor && (((irq ? mideleg_ : medeleg_) >> code) & 1);
@@ -184,18 +186,29 @@ Flow Hart::trap(uint64_t cause, uint64_t tval) {
   return kTrap;
 }
 
-uint64_t Hart::current_icount() const {
-  if (debug_suppress_ || cur_insns_ == nullptr) return icount_;
-  // Blocks never cross a page: count the instructions from the block's
-  // start to the pc by page offsets (the block may be reached through
-  // another virtual alias of its physical page).
+const Insn* Hart::current_insn() const {
+  if (debug_suppress_) return cur_insns_;  // step(): the one instruction
+  if (cur_insns_ == nullptr) return nullptr;
+  // Blocks never cross a page: find the instruction at pc by page offsets
+  // (the block may be reached through another virtual alias of its page).
   const Block* b = reinterpret_cast<const Block*>(reinterpret_cast<const char*>(cur_insns_) - offsetof(Block, insns));
   uint64_t off = b->pa & (kPageSize - 1), want = pc & (kPageSize - 1);
   for (unsigned k = 0; k < b->n; ++k) {
-    if (off == want) return icount_ + k;
+    if (off == want) return &b->insns[k];
     off += b->insns[k].len;
   }
-  return icount_;
+  return nullptr;
+}
+
+uint64_t Hart::current_icount() const {
+  if (debug_suppress_) return icount_;
+  const Insn* in = current_insn();
+  return in ? icount_at(*in) : icount_;
+}
+
+void Hart::end_block_here() {
+  const Insn* in = current_insn();
+  if (in && !debug_suppress_) chain_end_ = in + 1;
 }
 
 bool Hart::note_sc_fail(uint64_t va) {
@@ -375,13 +388,17 @@ bool Hart::is_spin_loop(const Insn* insns, unsigned n, uint64_t start) {
   return false;
 }
 
-Exit Hart::run(uint64_t max_insns) {
-  const uint64_t target = icount_ + max_insns;
+Exit Hart::run(uint64_t max_steps) {
+  const uint64_t target = steps() + max_steps;
   debug_hit_.kind = DebugHit::kNone;
-  // A trap retires nothing; bound them too, so that a hart stuck in a trap
-  // loop (e.g. a faulting handler address) still returns to its runner.
+  if (RV_UNLIKELY(pause_)) {  // a failed SC whose event stop won: yield now
+    pause_ = false;
+    return Exit::kPause;
+  }
+  // A step that neither retires nor traps (a debug stop) still ends the
+  // loop: bound those, so a hart always returns to its runner.
   uint64_t no_progress = 0;
-  while (icount_ < target) {
+  while (steps() < target) {
     if (RV_UNLIKELY(attention_.load(std::memory_order_relaxed) != 0)) {
       uint32_t a = attention_.exchange(0, std::memory_order_acquire);
       cur_insns_ = nullptr;  // between blocks (current_icount)
@@ -392,17 +409,17 @@ Exit Hart::run(uint64_t max_insns) {
     Block* b = lookup_block();
     if (RV_UNLIKELY(b == nullptr)) {  // fetch fault: pc is at the handler
       if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) return Exit::kDebug;  // a trap event
-      if (++no_progress > max_insns) break;
+      if (++no_progress > max_steps) break;
       continue;
     }
-    uint64_t left = target - icount_;
+    uint64_t left = target - steps();
     const Insn* i = b->insns;
     cur_insns_ = i;
     chain_end_ = i + (b->n < left ? b->n : left);
     Flow fl = i->fn(*this, *i);  // runs the chain of handlers (exec.h)
     uint64_t retired = static_cast<uint64_t>(chain_stop_ - b->insns) + (fl == kJump ? 1 : 0);
     icount_ += retired;
-    if (RV_UNLIKELY(b->spin)) {
+    if (RV_UNLIKELY(b->spin) && !deterministic_) {
       // Looping back into a read-only spin loop again and again: the hart
       // waits for another one; let the runner give the host CPU away.
       if (pc == b->va && ++spin_count_ >= kSpinLimit) {
@@ -410,7 +427,7 @@ Exit Hart::run(uint64_t max_insns) {
         pause_ = true;
       }
     }
-    if (RV_UNLIKELY(retired == 0) && ++no_progress > max_insns) break;
+    if (RV_UNLIKELY(retired == 0) && ++no_progress > max_steps) break;
     if (RV_UNLIKELY(code_flush_pending_)) {
       code_flush_pending_ = false;
       blocks_->flush();
@@ -419,10 +436,7 @@ Exit Hart::run(uint64_t max_insns) {
       wfi_ = false;
       return Exit::kWfi;
     }
-    if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) {
-      pause_ = false;  // a failed SC that stopped: the stop wins
-      return Exit::kDebug;
-    }
+    if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) return Exit::kDebug;  // (a pause waits: see above)
     if (RV_UNLIKELY(pause_)) {
       pause_ = false;
       return Exit::kPause;

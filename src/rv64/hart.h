@@ -128,10 +128,10 @@ class Hart {
   // Puts the hart in its reset state (M-mode, pc = `pc`) and clears caches.
   void reset(uint64_t pc);
 
-  // Executes at most `max_insns` instructions. Exact: icount() grows by the
-  // number retired, never by more than max_insns. Returns early on WFI or
-  // when attention was requested (checked at block boundaries).
-  Exit run(uint64_t max_insns);
+  // Executes at most `max_steps` steps (instructions retired plus traps
+  // taken). Exact: steps() grows by at most max_steps. Returns early on WFI
+  // or when attention was requested (checked at block boundaries).
+  Exit run(uint64_t max_steps);
 
   // ---- thread-safe: may be called from any thread ----
   // Raises or lowers a hardware interrupt line (MSIP, MTIP, MEIP, SEIP).
@@ -142,6 +142,20 @@ class Hart {
   // ---- queries ----
   unsigned hartid() const { return hartid_; }
   uint64_t icount() const { return icount_; }
+  // Traps taken (exceptions and interrupts; they retire nothing).
+  uint64_t traps() const { return traps_; }
+  // The hart's position in its own execution: every step retires one
+  // instruction or takes one trap, so (icount, traps) is reached once and
+  // steps() orders every state the hart passes through. run()'s budget and
+  // step() count steps.
+  uint64_t steps() const { return icount_ + traps_; }
+  // Deterministic mode: run() returns early only at points that do not
+  // depend on how decoded blocks were cut (a debugger's breakpoints and
+  // steps cut them differently), so the read-only spin-loop heuristic,
+  // which counts block entries, is off. `pause`, a failed SC, WFI and
+  // device accesses end the block at the instruction in both modes.
+  void set_deterministic(bool on) { deterministic_ = on; }
+  bool deterministic() const { return deterministic_; }
   Priv priv() const { return priv_; }
   // True if an interrupt is pending and enabled in mie (WFI wake-up rule,
   // which ignores the global enables).
@@ -197,6 +211,10 @@ class Hart {
   // The exact icount of the instruction now executing (from a handler or
   // a slow path it calls), or icount() between instructions.
   uint64_t current_icount() const;
+  // From a slow path inside run(): the block stops after the instruction
+  // now executing, so that whatever it changed (an interrupt line raised by
+  // a device access) takes effect at an exact instruction boundary.
+  void end_block_here();
   // Set when run() returns Exit::kDebug; cleared by the next run()/step().
   const DebugHit& debug_hit() const { return debug_hit_; }
   // Executes exactly one instruction (or takes the one exception it raises),
@@ -298,6 +316,8 @@ class Hart {
   static constexpr unsigned kSpinLimit = 256;  // loop rounds before a spin counts
   bool check_interrupts();
   void update_contexts();
+  // The instruction of the running block now executing (nullptr: between blocks).
+  const Insn* current_insn() const;
 
   template <class T>
   bool load_slow(uint64_t va, T& out);
@@ -317,6 +337,8 @@ class Hart {
   Ram& ram_;
   Priv priv_ = kMachine;
   uint64_t icount_ = 0;
+  uint64_t traps_ = 0;
+  bool deterministic_ = false;
 
   std::atomic<uint32_t> attention_{0};
   std::atomic<uint64_t> mip_hw_{0};

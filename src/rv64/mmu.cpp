@@ -163,6 +163,7 @@ bool Hart::load_slow(uint64_t va, T& out) {
     trap(kLoadAccessFault, va);
     return false;
   }
+  end_block_here();  // a device access may change interrupt lines: take them at the next instruction
   out = static_cast<T>(v);
   return true;
 }
@@ -194,6 +195,7 @@ bool Hart::store_slow(uint64_t va, T value) {
     trap(kStoreAccessFault, va);
     return false;
   }
+  end_block_here();  // see load_slow
   if (RV_UNLIKELY(events_ != nullptr) &&
       events_->on_mmio_store(*this, pa, sizeof(T), uint64_t{value}, pc, current_icount(), !debug_suppress_)) {
     // Stop behind the store (an IPI sent): the handler retires it (store_failed).

@@ -191,12 +191,14 @@ TEST_F(HartTest, CsrPrivilegeRules) {
   put(kBase, {csrrs(1, 0x300, 0)});   // read mstatus from S: illegal
   put(kBase + 0x500, {kWfi});
   put(kBase + 0x600, {csrrw(0, 0xf14, 1)});
-  EXPECT_EQ(h.run(1), Exit::kWfi);
+  EXPECT_EQ(h.run(2), Exit::kWfi);  // two steps: the trap, then the handler's wfi
   EXPECT_EQ(h.priv(), kMachine);
   EXPECT_EQ(csr(0x342), 2u);
+  EXPECT_EQ(h.icount(), 1u);
+  EXPECT_EQ(h.traps(), 1u);
   // Writing a read-only CSR is illegal even in M-mode.
   h.pc = kBase + 0x600;
-  EXPECT_EQ(h.run(1), Exit::kWfi);
+  EXPECT_EQ(h.run(2), Exit::kWfi);
   EXPECT_EQ(csr(0x342), 2u);
   EXPECT_EQ(csr(0x343), csrrw(0, 0xf14, 1));
   // Counters in U-mode need mcounteren and scounteren.
@@ -276,7 +278,9 @@ TEST_F(HartTest, AtomicsAndLrSc) {
   h.x[1] = kBase + 0x1000;
   h.x[3] = 2;
   h.x[6] = 99;
-  h.run(6);
+  EXPECT_EQ(h.run(6), Exit::kPause);  // right behind the failed SC
+  EXPECT_EQ(h.icount(), 5u);
+  h.run(1);
   EXPECT_EQ(h.x[2], 40u);
   EXPECT_EQ(h.x[4], 42u);
   EXPECT_EQ(h.x[5], 0u);  // sc succeeds
@@ -431,12 +435,51 @@ TEST_F(HartTest, ReadOnlySpinLoopAndFailedScReturnPause) {
   put(kBase, {sd(2, 1, 0), B(-4, 0, 2, 0)});
   h.x[1] = kBase + 0x1000;
   EXPECT_EQ(h.run(10'000), Exit::kBudget);
-  // sc.d without a reservation fails and ends the run with kPause at the
-  // end of its block (here: the addi, then a jump that ends the block).
+  // sc.d without a reservation fails and ends the run with kPause right
+  // behind it (an exact point: the rest of its block does not run).
   h.reset(kBase);
   put(kBase, {R(0x0c, 2, 1, 3, 3, 0x2f) /*sc.d x3, x2, (x1)*/, addi(4, 0, 1), I(0, 0, 0, 0, 0x6f) /*j .*/});
   h.x[1] = kBase + 0x1000;
   EXPECT_EQ(h.run(1000), Exit::kPause);
   EXPECT_EQ(h.x[3], 1u);
-  EXPECT_EQ(h.icount(), 3u);
+  EXPECT_EQ(h.icount(), 1u);
+  EXPECT_EQ(h.pc, kBase + 4);
+}
+
+TEST_F(HartTest, DeterministicModeHasNoBlockShapedExits) {
+  // The read-only spin loop runs its whole budget: how often a loop's
+  // block is entered depends on where debuggers cut blocks.
+  h.set_deterministic(true);
+  put(kBase, {ld(2, 1, 0), B(-4, 0, 2, 0)});
+  h.x[1] = kBase + 0x1000;
+  EXPECT_EQ(h.run(100'000), Exit::kBudget);
+  EXPECT_EQ(h.steps(), 100'000u);
+}
+
+TEST_F(HartTest, StepsCountTrapsAndSplitRunsAgree) {
+  // ecall traps to a handler that returns behind it: every step is either
+  // an instruction or a trap, and a run cut anywhere ends in the same state.
+  auto prog = [&] {
+    h.reset(kBase);
+    h.csr_write(0x305, kBase + 0x100);  // mtvec
+    put(kBase, {addi(1, 1, 1), kEcall, addi(2, 2, 1), B(-12, 0, 0, 0) /*beq x0, x0, start*/});
+    put(kBase + 0x100, {csrrs(5, 0x341, 0), addi(5, 5, 4), csrrw(0, 0x341, 5), kMret});
+  };
+  prog();
+  h.run(1000);
+  EXPECT_EQ(h.steps(), 1000u);
+  EXPECT_GT(h.traps(), 0u);
+  EXPECT_EQ(h.icount() + h.traps(), 1000u);
+  uint64_t pc = h.pc, x1 = h.x[1], x2 = h.x[2], ic = h.icount();
+  for (uint64_t cut : {1u, 2u, 3u, 7u, 333u, 999u}) {
+    prog();
+    h.run(cut);
+    EXPECT_EQ(h.steps(), cut);
+    while (h.steps() < 1000) h.run(std::min<uint64_t>(cut, 1000 - h.steps()));
+    EXPECT_EQ(h.steps(), 1000u) << cut;
+    EXPECT_EQ(h.pc, pc) << cut;
+    EXPECT_EQ(h.x[1], x1) << cut;
+    EXPECT_EQ(h.x[2], x2) << cut;
+    EXPECT_EQ(h.icount(), ic) << cut;
+  }
 }
