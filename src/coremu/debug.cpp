@@ -39,7 +39,7 @@ const char* priv_name(rv64::Priv p) {
   return "?";
 }
 
-Debugger::Debugger(machine::Machine& m, Runner& r)
+Debugger::Debugger(machine::Machine& m, Control& r)
     : m_(m), r_(r), events_(std::make_unique<EventMonitor>(m.num_harts())) {
   events_->symbolize = [this](uint64_t pc) { return m_.symbols().describe(pc); };
   r_.set_event_check([this](const StopEvent& ev) { return events_->hit(ev.hart).has_value(); });

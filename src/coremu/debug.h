@@ -1,7 +1,7 @@
 // The debug/control API shared by the GDB stub, the REPL and replay
 // debugging: breakpoints and watchpoints over all harts or one, memory
 // access through a hart's MMU or physical, and hart state for reports.
-// Run control (pause, resume a subset, step, stop events) is the Runner's.
+// Run control (pause, resume a subset, step, stop events, time travel) is the Control's (Runner or DetRunner).
 //
 // Breakpoints and watchpoints may only be changed, and hart state read or
 // written, while every hart is parked (Runner::pause_all()).
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "coremu/events.h"
-#include "coremu/runner.h"
+#include "coremu/control.h"
 #include "machine/machine.h"
 
 namespace coremu {
@@ -33,11 +33,11 @@ struct Point {
 
 class Debugger {
  public:
-  Debugger(machine::Machine& m, Runner& r);
+  Debugger(machine::Machine& m, Control& r);
   ~Debugger();
 
   machine::Machine& machine() { return m_; }
-  Runner& runner() { return r_; }
+  Control& runner() { return r_; }
   unsigned num_harts() const { return m_.num_harts(); }
   rv64::Hart& hart(unsigned i) { return m_.hart(i); }
 
@@ -71,7 +71,7 @@ class Debugger {
   bool phys_access(uint64_t pa, uint8_t* buf, size_t len, bool write);
 
   machine::Machine& m_;
-  Runner& r_;
+  Control& r_;
   mutable std::mutex mu_;
   std::vector<Point> points_;
   int next_id_ = 1;

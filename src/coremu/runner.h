@@ -20,40 +20,13 @@
 #include <vector>
 
 #include "coremu/clock.h"
+#include "coremu/control.h"
 #include "machine/device.h"
 #include "machine/machine.h"
 
 namespace coremu {
 
-// What a debugger asks of one hart when it resumes the machine.
-enum class HartAction : uint8_t { kStop, kContinue, kStep };
-
-// Why a hart (or the machine) stopped.
-enum class StopReason : uint8_t {
-  kPaused,      // pause_all() (e.g. gdb's Ctrl-C)
-  kBreakpoint,  // reached a breakpoint: pc is on it, not executed
-  kWatchpoint,  // about to make an access a watchpoint covers: pc is on it
-  kStep,        // finished the requested steps
-  kExited,      // the guest shut the machine down (exit_status)
-  kEvent,       // an event breakpoint (Debugger::events().hit(hart) says which):
-                // before an access (pc on the instruction) or after a trap,
-                // an IPI or a failed SC (pc behind it)
-};
-
-struct StopEvent {
-  unsigned hart = 0;
-  StopReason reason = StopReason::kPaused;
-  uint64_t pc = 0;
-  uint64_t icount = 0;
-  uint64_t addr = 0;   // watchpoint: the watched address the access touched
-  bool write = false;  // watchpoint: the access wrote
-  int exit_status = 0; // kExited (hart, pc, icount: the hart that shut the machine down, if known)
-  bool before = false; // kEvent: stopped before the instruction at pc (continuing steps over it)
-};
-
-enum class HartRunState : uint8_t { kRunning, kWfi, kStopped };
-
-class Runner final : public machine::HartLines {
+class Runner final : public machine::HartLines, public Control {
  public:
   // pool_threads == 0: one host thread per hart (COREMU's design). N > 0:
   // a pool of N host threads takes turns running the harts, a quantum at a
@@ -66,7 +39,7 @@ class Runner final : public machine::HartLines {
   int run(machine::Machine& m);
   // Asks every hart to stop (thread-safe, but it takes locks: not from a
   // signal handler, which should set a flag for a thread to act on).
-  void stop();
+  void stop() override;
 
   // machine::HartLines (thread-safe)
   void set_line(unsigned hart, rv64::Irq irq, bool level) override;
@@ -78,26 +51,26 @@ class Runner final : public machine::HartLines {
   // ---- debugger control (thread-safe; call enable_debug before run) ----
   // All-stop: when one hart stops, every hart is asked to stop. If
   // `start_paused`, no hart runs until resume().
-  void enable_debug(bool start_paused);
-  bool debug_enabled() const { return debug_; }
+  void enable_debug(bool start_paused) override;
+  bool debug_enabled() const override { return debug_; }
   // Stops every hart and waits until all are parked (bounded: a running
   // hart stops at its next block boundary, a sleeping one is woken).
   // Returns false if the machine is not running.
-  bool pause_all();
+  bool pause_all() override;
   // True if every hart is parked (its state may be read and written).
-  bool all_parked();
+  bool all_parked() override;
   // Gives each hart an action (actions.size() == harts) and lets them go.
   // `steps`: instructions for the kStep harts. If a resumed hart still has
   // a stop it has not reported (a breakpoint hit while another hart's stop
   // was being reported), nothing runs and that stop is reported at once.
-  void resume(const std::vector<HartAction>& actions, uint64_t steps = 1);
+  void resume(const std::vector<HartAction>& actions, uint64_t steps = 1) override;
   // Waits up to `timeout` for the next stop. In all-stop mode the caller
   // then calls pause_all() before looking at harts.
-  std::optional<StopEvent> wait_stop(std::chrono::milliseconds timeout);
-  HartRunState state(unsigned hart) const;
+  std::optional<StopEvent> wait_stop(std::chrono::milliseconds timeout) override;
+  HartRunState state(unsigned hart) const override;
   // Whether an event stop a hart has not reported yet still stands (its
   // event breakpoint was not deleted meanwhile); set by the Debugger.
-  void set_event_check(std::function<bool(const StopEvent&)> f) { event_check_ = std::move(f); }
+  void set_event_check(std::function<bool(const StopEvent&)> f) override { event_check_ = std::move(f); }
 
  private:
   struct Slot {

@@ -144,6 +144,7 @@ bool Hart::check_interrupts() {
   for (Irq i : kOrder) {
     if (take & (1ull << i)) {
       trap(kInterruptBit | i, 0);
+      if (RV_UNLIKELY(irq_obs_ != nullptr)) irq_obs_->on_interrupt(*this, kInterruptBit | i);
       return true;
     }
   }
@@ -465,8 +466,7 @@ bool Hart::has_breakpoint(uint64_t va) const {
   return std::binary_search(breakpoints_.begin(), breakpoints_.end(), va);
 }
 
-void Hart::step() {
-  debug_hit_.kind = DebugHit::kNone;
+void Hart::exec_one() {
   debug_suppress_ = true;
   uint16_t lo, hi;
   if (fetch_slow(pc, lo)) {
@@ -486,11 +486,41 @@ void Hart::step() {
     }
   }
   debug_suppress_ = false;
+  stop_after_ = false;
   if (code_flush_pending_) {
     code_flush_pending_ = false;
     blocks_->flush();
   }
-  wfi_ = pause_ = stop_after_ = false;
+}
+
+void Hart::step() {
+  debug_hit_.kind = DebugHit::kNone;
+  exec_one();
+  wfi_ = pause_ = false;
+}
+
+Exit Hart::step_exact() {
+  debug_hit_.kind = DebugHit::kNone;
+  if (pause_) {  // as run(): a pending yield comes first and takes no step
+    pause_ = false;
+    return Exit::kPause;
+  }
+  if (attention_.load(std::memory_order_relaxed) != 0) {
+    uint32_t a = attention_.exchange(0, std::memory_order_acquire);
+    cur_insns_ = nullptr;
+    if (a & kAttnExit) attention_.fetch_or(kAttnExit, std::memory_order_relaxed);  // still wanted by run()
+    if ((a & kAttnIrq) && check_interrupts()) return Exit::kBudget;  // the interrupt was the step
+  }
+  exec_one();
+  if (wfi_) {
+    wfi_ = false;
+    return Exit::kWfi;
+  }
+  if (pause_) {
+    pause_ = false;
+    return Exit::kPause;
+  }
+  return Exit::kBudget;
 }
 
 }  // namespace rv64

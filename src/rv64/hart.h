@@ -110,6 +110,14 @@ class EventHooks {
   // A fence, AMO, LR or SC (only while race breakpoints exist).
   virtual void on_sync(Hart& h, uint64_t icount) = 0;
 };
+// Told of every interrupt a hart takes (the deterministic scheduler logs
+// and checks them). Called on the hart's own thread, after trap entry.
+class InterruptObserver {
+ public:
+  virtual ~InterruptObserver() = default;
+  virtual void on_interrupt(Hart& h, uint64_t cause) = 0;
+};
+
 struct EventRange {
   uint64_t addr, len;
   bool operator==(const EventRange&) const = default;
@@ -221,6 +229,12 @@ class Hart {
   // ignoring breakpoints, watchpoints and pending interrupts, as a debugger's
   // single step does. A stepped WFI completes at once.
   void step();
+  // One step exactly as run(1) takes it (a pending interrupt is taken as
+  // the step, WFI and `pause` end it as in run()), but ignoring breakpoints
+  // and watchpoints: how a deterministic scheduler steps a hart off a
+  // breakpoint or single-steps it without changing what happens.
+  Exit step_exact();
+  void set_interrupt_observer(InterruptObserver* o) { irq_obs_ = o; }
   // The hart is asleep in WFI (between run() returning kWfi and the next run()).
   bool in_wfi() const { return in_wfi_.load(std::memory_order_relaxed); }
   void set_in_wfi(bool v) { in_wfi_.store(v, std::memory_order_relaxed); }
@@ -316,6 +330,9 @@ class Hart {
   static constexpr unsigned kSpinLimit = 256;  // loop rounds before a spin counts
   bool check_interrupts();
   void update_contexts();
+  // Fetches, decodes and executes the instruction at pc with breakpoints
+  // and watchpoints off (step(), step_exact()).
+  void exec_one();
   // The instruction of the running block now executing (nullptr: between blocks).
   const Insn* current_insn() const;
 
@@ -339,6 +356,7 @@ class Hart {
   uint64_t icount_ = 0;
   uint64_t traps_ = 0;
   bool deterministic_ = false;
+  InterruptObserver* irq_obs_ = nullptr;
 
   std::atomic<uint32_t> attention_{0};
   std::atomic<uint64_t> mip_hw_{0};
