@@ -13,7 +13,9 @@
 #include "cli/options.h"
 #include "coremu/console.h"
 #include "coremu/debug.h"
+#include "coremu/det_runner.h"
 #include "coremu/runner.h"
+#include "replay/journal.h"
 #include "repl.h"
 #include "server.h"
 #include "machine/machine.h"
@@ -39,7 +41,146 @@ unsigned pool_threads(const cli::Options& o) {
   return 0;  // thread=multi, and the default
 }
 
-int run(const std::vector<std::string>& args) {
+void use_demo(cli::Options& opts) {
+  opts.machine.kernel = demo_path();
+  opts.machine.bios = "none";
+  opts.machine.smp = 4;
+  fmt::print(stderr, "coremu: no arguments: running the bundled demo guest on {} harts ({})\n"
+             "coremu: see 'coremu --help' for options\n", opts.machine.smp, opts.machine.kernel);
+}
+
+// Runs a debugger front end (the REPL on stdin, or a GDB server) on a
+// machine driven by `ctl`, whose run() is `run_machine`. Returns the exit status.
+int run_debugged(machine::Machine& m, coremu::Control& ctl, const std::function<int()>& run_machine, bool repl,
+                 const std::string& gdb_addr, bool gdb_wait) {
+  if (repl) {
+    // The machine starts paused and runs on its own thread; stdin belongs
+    // to the REPL (guest input goes through its `uart` command).
+    ctl.enable_debug(true);
+    coremu::Debugger debugger(m, ctl);
+    int guest_status = 0;
+    std::thread machine_thread([&] { guest_status = run_machine(); });
+    repl::Repl session(debugger);
+    int status = 0;
+    {
+      auto in = repl::stdin_source(session);
+      status = session.run(*in);
+    }
+    ctl.stop();  // quit or end of input: nothing more to run
+    machine_thread.join();
+    (void)guest_status;
+    return status;
+  }
+  ctl.enable_debug(gdb_wait);
+  coremu::Debugger debugger(m, ctl);
+  gdbstub::Server gdb(debugger, gdb_addr);
+  gdb.start();
+  fmt::print(stderr, "coremu: GDB server on {}{}\n", gdb_addr, gdb_wait ? " (harts wait for the debugger)" : "");
+  int status = run_machine();
+  gdb.shutdown();
+  return status;
+}
+
+// --deterministic, `coremu record` and `coremu replay`.
+int run_deterministic(const cli::Command& cmd, cli::Options opts) {
+  std::unique_ptr<replay::LogReader> reader;
+  coremu::DetOptions dopt;
+  if (cmd.kind == cli::Command::kReplay) {
+    reader = std::make_unique<replay::LogReader>(cmd.log);
+    const replay::Header& h = reader->header();
+    if (h.coremu_version != COREMU_VERSION)
+      throw replay::LogError(fmt::format("'{}' was recorded by coremu {}; this is coremu {}, which may not run it "
+                                         "the same way", cmd.log, h.coremu_version, COREMU_VERSION));
+    opts = cli::parse_options(h.args);
+    if (opts.demo) use_demo(opts);
+    replay::check_images(h, opts.machine);
+    if (opts.machine.smp != h.harts)
+      throw replay::LogError(fmt::format("'{}' holds a {}-hart recording but its options give {}", cmd.log, h.harts,
+                                         opts.machine.smp));
+    dopt.quantum = h.quantum;
+    if (h.chaos) dopt.chaos_seed = h.chaos_seed;
+    dopt.digest_interval = h.digest_interval;
+  } else {
+    if (opts.quantum) dopt.quantum = opts.quantum;
+    if (opts.chaos) dopt.chaos_seed = opts.chaos_seed;
+  }
+  if (cmd.kind == cli::Command::kRecord && (opts.repl || !opts.gdb.empty()))
+    throw machine::ConfigError("record: a recording cannot be debugged while it runs; record it, then debug it "
+                               "with 'coremu replay FILE --repl' or 'coremu replay FILE -s -S'");
+  coremu::DetRunner det(dopt);
+  machine::Machine m(opts.machine, det, det);
+  std::unique_ptr<replay::Recorder> rec;
+  std::unique_ptr<replay::Replayer> rep;
+  if (cmd.kind == cli::Command::kRecord) {
+    replay::Header h;
+    h.coremu_version = COREMU_VERSION;
+    h.args = cmd.machine_args;
+    h.images = replay::machine_images(opts.machine);
+    h.harts = opts.machine.smp;
+    h.quantum = dopt.quantum;
+    h.chaos = dopt.chaos_seed.has_value();
+    h.chaos_seed = dopt.chaos_seed.value_or(0);
+    h.digest_interval = dopt.digest_interval;
+    rec = std::make_unique<replay::Recorder>(cmd.log, h);
+    det.set_journal(rec.get());
+  } else if (reader) {
+    rep = std::make_unique<replay::Replayer>(*reader);
+    det.set_journal(rep.get());
+    if (cmd.has_to && !cmd.repl && cmd.gdb.empty()) det.set_stop_at(cmd.to);
+  }
+  std::unique_ptr<coremu::FileBackend> serial;
+  if (opts.machine.serial != "none") {
+    serial = std::make_unique<coremu::FileBackend>(opts.machine.serial);
+    m.set_serial_backend(det.output(serial.get()));
+  }
+  std::unique_ptr<coremu::StdinReader> input;
+  bool debugged = cmd.repl || !cmd.gdb.empty() || opts.repl || !opts.gdb.empty();
+  if (!rep && opts.machine.serial == "stdio" && !debugged)
+    input = std::make_unique<coremu::StdinReader>(
+        [&det](const uint8_t* d, size_t n) {
+          det.queue_input(d, n);
+          return n;
+        },
+        [&det] { det.stop(); });
+  int status;
+  auto run_machine = [&] { return det.run(m); };
+  if (debugged)
+    status = run_debugged(m, det, run_machine, cmd.repl || opts.repl, cmd.gdb.empty() ? opts.gdb : cmd.gdb,
+                          cmd.gdb.empty() ? opts.gdb_wait : cmd.gdb_wait);
+  else
+    status = run_machine();
+  input.reset();
+  uint64_t digest = m.state_digest();
+  if (det.diverged()) {
+    fmt::print(stderr, "coremu: replay: {}\n", det.end_note());
+    return 2;
+  }
+  if (rec) rec->finish(status, det.steps(), digest);
+  if (rep && det.reached_end_of_log()) {
+    fmt::print(stderr, "coremu: replay: the log is truncated ({}); replayed its complete prefix: {} slices, "
+               "position {}\n", reader->truncation_note(), det.slices(), det.steps());
+    fmt::print(stderr, "state digest: {:016x}\n", digest);
+    return 3;
+  }
+  if (rep && cmd.has_to && !debugged) {
+    fmt::print(stderr, "coremu: replay: stopped at position {}\nstate digest: {:016x}\n", det.steps(), digest);
+    return 0;
+  }
+  fmt::print(stderr, "final state digest: {:016x}\n", digest);
+  if (rep && rep->end() && !debugged && rep->end()->digest != digest) {
+    fmt::print(stderr, "coremu: replay: divergence: the final state digest differs from the recording's ({:016x})\n",
+               rep->end()->digest);
+    return 2;
+  }
+  if (rec) fmt::print(stderr, "coremu: recorded {} steps in {} slices to '{}' ({} bytes)\n", det.steps(),
+                      det.slices(), cmd.log, rec->bytes());
+  return status;
+}
+
+int run(const std::vector<std::string>& all_args) {
+  cli::Command cmd = cli::parse_command(all_args);
+  if (cmd.kind == cli::Command::kReplay) return run_deterministic(cmd, cli::Options{});
+  const std::vector<std::string>& args = cmd.machine_args;
   cli::Options opts = cli::parse_options(args);
   if (opts.help) {
     fmt::print("{}", opts.help_output);
@@ -54,13 +195,8 @@ int run(const std::vector<std::string>& args) {
   }
   if (opts.gdb_wait && opts.gdb.empty())
     throw machine::ConfigError("-S waits for a debugger to start the harts: add -s or -gdb DEV");
-  if (opts.demo) {
-    opts.machine.kernel = demo_path();
-    opts.machine.bios = "none";
-    opts.machine.smp = 4;
-    fmt::print(stderr, "coremu: no arguments: running the bundled demo guest on {} harts ({})\n"
-               "coremu: see 'coremu --help' for options\n", opts.machine.smp, opts.machine.kernel);
-  }
+  if (opts.demo) use_demo(opts);
+  if (cmd.kind == cli::Command::kRecord || opts.deterministic) return run_deterministic(cmd, opts);
 
   coremu::HostClock clock;
   coremu::Runner runner(clock, pool_threads(opts));
@@ -76,38 +212,15 @@ int run(const std::vector<std::string>& args) {
     serial = std::make_unique<coremu::FileBackend>(opts.machine.serial);
     m.set_serial_backend(serial.get());
   }
-  std::unique_ptr<coremu::Debugger> debugger;
-  if (opts.repl) {
-    if (!opts.gdb.empty()) throw machine::ConfigError("--repl and a GDB server (-s, -gdb) cannot be used together");
-    // The machine starts paused and runs on its own threads; stdin belongs
-    // to the REPL (guest input goes through its `uart` command).
-    runner.enable_debug(true);
-    debugger = std::make_unique<coremu::Debugger>(m, runner);
-    int guest_status = 0;
-    std::thread machine_thread([&] { guest_status = runner.run(m); });
-    repl::Repl session(*debugger);
-    int status = 0;
-    {
-      auto in = repl::stdin_source(session);
-      status = session.run(*in);
-    }
-    runner.stop();  // quit or end of input: nothing more to run
-    machine_thread.join();
-    (void)guest_status;
-    return status;
-  }
-  std::unique_ptr<gdbstub::Server> gdb;
-  if (!opts.gdb.empty()) {
-    runner.enable_debug(opts.gdb_wait);
-    debugger = std::make_unique<coremu::Debugger>(m, runner);
-    gdb = std::make_unique<gdbstub::Server>(*debugger, opts.gdb);
-    gdb->start();
-    fmt::print(stderr, "coremu: GDB server on {}{}\n", opts.gdb, opts.gdb_wait ? " (harts wait for the debugger)" : "");
-  }
+  if (opts.repl && !opts.gdb.empty())
+    throw machine::ConfigError("--repl and a GDB server (-s, -gdb) cannot be used together");
+  if (opts.repl || !opts.gdb.empty())
+    return run_debugged(m, runner, [&] { return runner.run(m); }, opts.repl, opts.gdb, opts.gdb_wait);
   std::unique_ptr<coremu::StdinReader> input;
-  if (opts.machine.serial == "stdio") input = std::make_unique<coremu::StdinReader>(m, [&runner] { runner.stop(); });
+  if (opts.machine.serial == "stdio")
+    input = std::make_unique<coremu::StdinReader>(
+        [&m](const uint8_t* d, size_t n) { return m.serial_input(d, n); }, [&runner] { runner.stop(); });
   int status = runner.run(m);
-  if (gdb) gdb->shutdown();
   input.reset();
   return status;
 }
@@ -120,6 +233,9 @@ int main(int argc, char** argv) {
     return run(args);
   } catch (const machine::ConfigError& e) {
     fmt::print(stderr, "coremu: {}\n", e.what());
+    return 1;
+  } catch (const replay::LogError& e) {
+    fmt::print(stderr, "coremu: replay log: {}\n", e.what());
     return 1;
   } catch (const std::bad_alloc&) {
     fmt::print(stderr, "coremu: out of memory (is -m too large?)\n");

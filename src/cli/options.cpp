@@ -233,6 +233,25 @@ class Parser {
   void gdb_wait(const std::string&, const std::string&) { o_.gdb_wait = true; }
   void gdb(const std::string& opt, const std::string& arg);
   void repl(const std::string&, const std::string&) { o_.repl = true; }
+  void deterministic(const std::string&, const std::string&) { o_.deterministic = true; }
+  void quantum(const std::string& opt, const std::string& arg) {
+    auto n = parse_uint(arg);
+    if (!n || *n == 0 || *n > (1ull << 40)) fail(opt, "needs a number of steps from 1 to 2^40");
+    o_.quantum = *n;
+    o_.deterministic = true;
+  }
+  void chaos(const std::string& opt, const std::string& arg) {
+    auto n = parse_uint(arg);
+    if (!n) fail(opt, "needs a seed: a decimal number");
+    o_.chaos = true;
+    o_.chaos_seed = *n;
+    o_.deterministic = true;
+  }
+  // The normalised address of a -gdb argument (Options::gdb).
+  std::string gdb_address(const std::string& opt, const std::string& arg) {
+    gdb(opt, arg);
+    return o_.gdb;
+  }
   void help(const std::string&, const std::string&) { show(help_text()); }
   void version(const std::string&, const std::string&) {
     o_.version = true;
@@ -298,6 +317,10 @@ constexpr OptionSpec kOptions[] = {
     {"S", "", "", &Parser::gdb_wait, "do not start the harts until the debugger continues them"},
     {"gdb", "", "tcp:[HOST]:PORT|unix:PATH|PORT|none", &Parser::gdb, "GDB server address"},
     {"repl", "", "", &Parser::repl, "start paused and read debugger commands from stdin (see the user guide)"},
+    {"deterministic", "", "", &Parser::deterministic,
+     "run every hart on one host thread in slices, time from instruction counts: the same run every time"},
+    {"quantum", "", "N", &Parser::quantum, "deterministic mode: steps a hart runs per slice (default 10000)"},
+    {"chaos", "", "SEED", &Parser::chaos, "deterministic mode: vary slices and hart order from SEED, to expose races"},
     {"help", "h", "", &Parser::help, "print this help and exit"},
     {"version", "", "", &Parser::version, "print the version and exit"},
 };
@@ -663,6 +686,66 @@ void Parser::gdb(const std::string& opt, const std::string& arg) {
 Options parse_options(const std::vector<std::string>& args) {
   Parser p;
   return p.run(args);
+}
+
+Command parse_command(const std::vector<std::string>& args) {
+  Command c;
+  if (args.empty() || (args[0] != "record" && args[0] != "replay")) {
+    c.machine_args = args;
+    return c;
+  }
+  auto value = [&](size_t& i, const std::string& opt) -> const std::string& {
+    if (i + 1 >= args.size()) throw ConfigError(fmt::format("{}: option '{}' needs an argument", args[0], shown(opt)));
+    return args[++i];
+  };
+  auto is = [](const std::string& w, std::string_view name) {
+    return w == fmt::format("-{}", name) || w == fmt::format("--{}", name);
+  };
+  if (args[0] == "record") {
+    c.kind = Command::kRecord;
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (is(args[i], "o")) {
+        c.log = value(i, args[i]);
+        if (c.log.empty()) throw ConfigError("record: -o needs a file name");
+      } else {
+        c.machine_args.push_back(args[i]);
+      }
+    }
+    if (c.log.empty()) throw ConfigError("record: give the log file with -o FILE (coremu record -o FILE [options])");
+    return c;
+  }
+  c.kind = Command::kReplay;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& w = args[i];
+    if (is(w, "repl")) {
+      c.repl = true;
+    } else if (is(w, "s")) {
+      c.gdb = "tcp:127.0.0.1:1234";
+    } else if (is(w, "S")) {
+      c.gdb_wait = true;
+    } else if (is(w, "gdb")) {
+      Parser p;
+      c.gdb = p.gdb_address(w, value(i, w));
+    } else if (is(w, "to")) {
+      auto n = parse_uint(value(i, w));
+      if (!n) throw ConfigError(fmt::format("replay: --to needs a position (a decimal number), not '{}'", shown(args[i])));
+      c.has_to = true;
+      c.to = *n;
+    } else if (is(w, "events")) {
+      c.events = value(i, w);
+      if (c.events.empty()) throw ConfigError("replay: --events needs a file name");
+    } else if (!w.empty() && w[0] != '-' && c.log.empty()) {
+      c.log = w;
+    } else {
+      throw ConfigError(fmt::format("replay: unexpected '{}' (the machine options come from the log; "
+                                    "replay takes FILE, --repl, -s, -S, -gdb DEV, --to POS, --events FILE)",
+                                    shown(w)));
+    }
+  }
+  if (c.log.empty()) throw ConfigError("replay: give the log file (coremu replay FILE [options])");
+  if (c.gdb_wait && c.gdb.empty()) throw ConfigError("replay: -S waits for a debugger: add -s or -gdb DEV");
+  if (c.repl && !c.gdb.empty()) throw ConfigError("replay: --repl and a GDB server cannot be used together");
+  return c;
 }
 
 std::string help_text() {

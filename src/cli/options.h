@@ -34,6 +34,25 @@ struct Options {
   bool gdb_wait = false;      // -S: do not start the harts until a debugger says so
   std::string gdb;            // "" (no stub), "tcp:HOST:PORT" or "unix:PATH"; -s is tcp:127.0.0.1:1234
   bool repl = false;          // --repl: the machine starts paused under the command console on stdin
+
+  // Deterministic mode (also implied by `coremu record`).
+  bool deterministic = false;  // --deterministic: every hart on one host thread, time from instruction counts
+  uint64_t quantum = 0;        // --quantum N: steps per slice (0: the default)
+  bool chaos = false;          // --chaos SEED: vary slices and hart order from SEED
+  uint64_t chaos_seed = 0;
+};
+
+// `coremu record ...` and `coremu replay ...` (anything else is a plain run).
+struct Command {
+  enum Kind : uint8_t { kRun, kRecord, kReplay } kind = kRun;
+  std::vector<std::string> machine_args;  // kRun, kRecord: the options for parse_options
+  std::string log;                        // kRecord: -o FILE; kReplay: the log to replay
+  // kReplay only: how to look at the replay (the machine comes from the log).
+  bool repl = false, gdb_wait = false;
+  std::string gdb;                        // as Options::gdb
+  bool has_to = false;
+  uint64_t to = 0;                        // --to POS: stop at this position
+  std::string events;                     // --events OUT.json: the inter-core timeline
 };
 
 // Parses argv without argv[0]. With no arguments at all it returns
@@ -42,6 +61,10 @@ struct Options {
 // option (the caller prefixes "coremu: "). Never crashes or throws anything
 // else on any input (it is fuzzed), except std::bad_alloc.
 Options parse_options(const std::vector<std::string>& args);
+
+// Splits off the `record`/`replay` subcommands and their own options; the
+// same error rules as parse_options.
+Command parse_command(const std::vector<std::string>& args);
 
 // `coremu --help`: a usage line, then every option on one line.
 std::string help_text();

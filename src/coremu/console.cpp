@@ -42,8 +42,8 @@ void FileBackend::write(const uint8_t* data, size_t len) {
   }
 }
 
-StdinReader::StdinReader(machine::Machine& m, std::function<void()> on_quit)
-    : m_(m), on_quit_(std::move(on_quit)) {
+StdinReader::StdinReader(std::function<size_t(const uint8_t*, size_t)> sink, std::function<void()> on_quit)
+    : sink_(std::move(sink)), on_quit_(std::move(on_quit)) {
   if (isatty(0)) {
     termios t;
     if (tcgetattr(0, &g_saved_tty) == 0) {
@@ -91,7 +91,7 @@ void StdinReader::loop() {
         }
       }
       // Back-pressure: wait until the UART has room rather than dropping.
-      while (!stop_.load() && m_.serial_input(&c, 1) == 0)
+      while (!stop_.load() && sink_(&c, 1) == 0)
         ::usleep(1000);
     }
   }

@@ -30,14 +30,16 @@ class FileBackend final : public machine::CharBackend {
 // and Ctrl-A a (send Ctrl-A) like QEMU's -nographic.
 class StdinReader {
  public:
-  StdinReader(machine::Machine& m, std::function<void()> on_quit);
+  // `sink` offers bytes to the guest and returns how many it took (it is
+  // called again with the rest until all are taken).
+  StdinReader(std::function<size_t(const uint8_t*, size_t)> sink, std::function<void()> on_quit);
   ~StdinReader();
   StdinReader(const StdinReader&) = delete;
   StdinReader& operator=(const StdinReader&) = delete;
 
  private:
   void loop();
-  machine::Machine& m_;
+  std::function<size_t(const uint8_t*, size_t)> sink_;
   std::function<void()> on_quit_;
   std::atomic<bool> stop_{false};
   bool raw_ = false;

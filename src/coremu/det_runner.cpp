@@ -125,15 +125,6 @@ const DetRunner::Ckpt* DetRunner::checkpoint_before(uint64_t pos, int hart, uint
 
 // ---- the schedule ------------------------------------------------------------------
 
-namespace {
-enum class Start : uint8_t { kStarted, kIdle, kEnd };
-}
-
-bool DetRunner::start_slice(const Limits& lim) {
-  (void)lim;
-  return true;
-}
-
 StopEvent DetRunner::stop_here(StopReason r) {
   StopEvent ev;
   ev.reason = r;
@@ -245,6 +236,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
         q = (r & 7) == 0 ? 1 + (r >> 8) % 64 : 1 + (r >> 8) % (2 * opt_.quantum);
       }
       s_.cur = static_cast<unsigned>(pick);
+      cur_hart_.store(s_.cur, std::memory_order_relaxed);
       s_.slice_end = m_->hart(s_.cur).steps() + q;
       s_.in_slice = true;
     }
@@ -312,11 +304,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
       default:
         break;
     }
-    if (end && !step_done) {
-      s_.in_slice = false;
-      ++slice_;
-    } else if (end) {
-      // Finish the slice, then stop before whichever hart runs next.
+    if (end) {  // (after a finished step: the stop comes before whichever hart runs next)
       s_.in_slice = false;
       ++slice_;
     }
@@ -430,6 +418,7 @@ int DetRunner::run(machine::Machine& m) {
   s_.cur = n_ - 1;  // round robin starts at hart 0
   s_.rng = opt_.chaos_seed.value_or(0);
   s_.asleep.assign(n_, 0);
+  cur_hart_.store(0);
   reported_pc_.assign(n_, ~0ull);
   for (unsigned i = 0; i < n_; ++i) {
     m.hart(i).set_deterministic(true);
@@ -506,7 +495,7 @@ bool DetRunner::pause_all() {
   if (!started_ || finished_) return false;
   if (parked_) return true;
   pause_req_.store(true);
-  if (m_ && s_.cur < n_) m_->hart(s_.cur).request_attention();
+  if (m_) m_->hart(cur_hart_.load(std::memory_order_relaxed)).request_attention();
   {
     std::lock_guard<std::mutex> ilk(in_mu_);
     in_cv_.notify_all();
@@ -586,15 +575,15 @@ std::optional<StopEvent> DetRunner::wait_stop(std::chrono::milliseconds timeout)
 
 HartRunState DetRunner::state(unsigned hart) const {
   std::lock_guard<std::mutex> lk(mu_);
-  if (parked_ || finished_ || hart >= n_) return HartRunState::kStopped;
-  return s_.asleep[hart] ? HartRunState::kWfi : HartRunState::kRunning;
+  if (hart >= n_) return HartRunState::kStopped;
+  return parked_ || finished_ ? HartRunState::kStopped : HartRunState::kRunning;
 }
 
 void DetRunner::stop() {
   stop_.store(true);
   {
     std::lock_guard<std::mutex> lk(mu_);
-    if (m_ && s_.cur < n_ && !parked_) m_->hart(s_.cur).request_attention();
+    if (m_ && started_ && !parked_ && !finished_) m_->hart(cur_hart_.load(std::memory_order_relaxed)).request_attention();
     cv_.notify_all();
   }
   std::lock_guard<std::mutex> ilk(in_mu_);

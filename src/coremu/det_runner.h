@@ -152,7 +152,6 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   StopEvent advance(const Limits& lim);
   // Starts the next slice (input, timers, wake-ups, choice of hart);
   // false if nothing can ever run again (replay: end of the log).
-  bool start_slice(const Limits& lim);
   StopEvent execute(const Cmd& c);
   StopEvent reverse_step(unsigned hart, uint64_t n);
   StopEvent reverse_continue();
@@ -205,6 +204,7 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   std::optional<Cmd> cmd_;
   bool parked_ = false, started_ = false;
   std::atomic<bool> stop_{false}, pause_req_{false};
+  std::atomic<unsigned> cur_hart_{0};  // s_.cur, for other threads
   std::deque<StopEvent> events_;
   std::vector<uint64_t> reported_pc_;  // per hart: the breakpoint/watchpoint stop last reported (step over it)
 };

@@ -17,5 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)cli::parse_options(args);
   } catch (const machine::ConfigError&) {
   }
+  try {
+    args.erase(args.begin());  // as a `coremu ARGS` command line: record/replay subcommands too
+    cli::Command c = cli::parse_command(args);
+    if (c.kind != cli::Command::kReplay) (void)cli::parse_options(c.machine_args);
+  } catch (const machine::ConfigError&) {
+  }
   return 0;
 }

@@ -1,0 +1,186 @@
+#include "replay/journal.h"
+
+#include <fmt/core.h>
+#include <xxhash.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace replay {
+
+uint64_t hash_file(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw LogError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+  XXH3_state_t* st = XXH3_createState();
+  XXH3_64bits_reset(st);
+  std::vector<char> buf(1 << 20);
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) XXH3_64bits_update(st, buf.data(), n);
+  bool err = std::ferror(f);
+  std::fclose(f);
+  uint64_t h = XXH3_64bits_digest(st);
+  XXH3_freeState(st);
+  if (err) throw LogError(fmt::format("cannot read '{}'", path));
+  return h;
+}
+
+std::vector<ImageInfo> machine_images(const machine::MachineConfig& cfg) {
+  std::vector<ImageInfo> out;
+  auto add = [&](const std::string& role, const std::string& path) {
+    if (path.empty()) return;
+    ImageInfo i;
+    i.role = role;
+    i.path = path;
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f) {
+      std::fseek(f, 0, SEEK_END);
+      long sz = std::ftell(f);
+      i.size = sz > 0 ? static_cast<uint64_t>(sz) : 0;
+      std::fclose(f);
+    }
+    i.hash = hash_file(path);
+    out.push_back(i);
+  };
+  if (cfg.bios != "none" && cfg.bios != "default") add("bios", cfg.bios);
+  add("kernel", cfg.kernel);
+  add("initrd", cfg.initrd);
+  add("dtb", cfg.dtb);
+  for (size_t k = 0; k < cfg.drives.size(); ++k) add(fmt::format("drive {}", cfg.drives[k].id), cfg.drives[k].file);
+  return out;
+}
+
+void check_images(const Header& h, const machine::MachineConfig& cfg) {
+  std::vector<ImageInfo> now = machine_images(cfg);
+  for (const ImageInfo& rec : h.images) {
+    const ImageInfo* cur = nullptr;
+    for (const ImageInfo& n : now)
+      if (n.role == rec.role) cur = &n;
+    if (!cur)
+      throw LogError(fmt::format("the log was recorded with a {} image ('{}') that the replayed machine lacks",
+                                 rec.role, rec.path));
+    if (cur->hash != rec.hash || cur->size != rec.size)
+      throw LogError(fmt::format("{} image '{}' is not the one recorded (recorded: {} bytes, hash {:016x}; now: {} "
+                                 "bytes, hash {:016x}): refusing to replay against other images",
+                                 rec.role, cur->path, rec.size, rec.hash, cur->size, cur->hash));
+  }
+}
+
+// ---- record ----------------------------------------------------------------------
+
+Recorder::Recorder(const std::string& path, const Header& h) : w_(path, h), last_flush_(std::chrono::steady_clock::now()) {}
+
+void Recorder::input(uint64_t slice, const uint8_t* data, size_t len) {
+  Record r;
+  r.kind = Record::kInput;
+  r.slice = slice;
+  r.bytes.assign(data, data + len);
+  w_.add(r);
+  w_.flush(slice);  // input is rare and precious: on disk before the guest sees it
+  last_flush_ = std::chrono::steady_clock::now();
+}
+
+std::string Recorder::interrupt(uint64_t slice, const rv64::Hart& h, uint64_t cause) {
+  Record r;
+  r.kind = Record::kInterrupt;
+  r.slice = slice;
+  r.hart = h.hartid();
+  r.icount = h.icount();
+  r.steps = h.steps();
+  r.cause = cause;
+  w_.add(r);
+  return {};
+}
+
+std::string Recorder::digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts) {
+  Record r;
+  r.kind = Record::kDigest;
+  r.slice = slice;
+  r.global_steps = pos;
+  r.harts = harts;
+  r.digest = XXH3_64bits(harts.data(), harts.size() * sizeof(harts[0]));
+  w_.add(r);
+  return {};
+}
+
+void Recorder::sync(uint64_t slice) {
+  // Between slices every record of the slices before is written: a chunk
+  // ending here lets a killed recording replay up to slice - 1.
+  auto now = std::chrono::steady_clock::now();
+  if (slice > 0 && now - last_flush_ > std::chrono::milliseconds(200)) {
+    w_.flush(slice - 1);
+    last_flush_ = now;
+  }
+}
+
+void Recorder::finish(int status, uint64_t pos, uint64_t final_digest) {
+  Record r;
+  r.kind = Record::kEnd;
+  r.exit_status = status;
+  r.global_steps = pos;
+  r.digest = final_digest;
+  w_.finish(r);
+}
+
+// ---- replay -----------------------------------------------------------------------
+
+Replayer::Replayer(LogReader& r) {
+  while (auto rec = r.next()) {
+    switch (rec->kind) {
+      case Record::kInput: {
+        auto& v = inputs_[rec->slice];
+        v.insert(v.end(), rec->bytes.begin(), rec->bytes.end());
+        break;
+      }
+      case Record::kInterrupt:
+        irqs_.push_back(std::move(*rec));
+        break;
+      case Record::kDigest:
+        digests_[rec->slice] = std::move(*rec);
+        break;
+      case Record::kEnd:
+        end_ = std::move(*rec);
+        has_end_ = true;
+        break;
+    }
+  }
+  truncated_ = r.truncated();
+  if (truncated_) covered_ = r.covered_slice();
+}
+
+std::vector<uint8_t> Replayer::input_for(uint64_t slice) {
+  auto it = inputs_.find(slice);
+  return it == inputs_.end() ? std::vector<uint8_t>{} : it->second;
+}
+
+bool Replayer::has_more(uint64_t slice) { return inputs_.lower_bound(slice) != inputs_.end(); }
+
+std::string Replayer::interrupt(uint64_t slice, const rv64::Hart& h, uint64_t cause) {
+  if (next_irq_ >= irqs_.size()) {
+    if (truncated_) return {};  // the log ends before this point
+    return fmt::format("divergence at slice {}: hart {} took interrupt {} at icount {}, which the recording does not "
+                       "have", slice, h.hartid(), cause & 0xff, h.icount());
+  }
+  const Record& r = irqs_[next_irq_++];
+  if (r.slice == slice && r.hart == h.hartid() && r.icount == h.icount() && r.steps == h.steps() && r.cause == cause)
+    return {};
+  return fmt::format("divergence at slice {}: hart {} took interrupt {} at icount {}; the recording has hart {} "
+                     "taking interrupt {} at icount {} (slice {})",
+                     slice, h.hartid(), cause & 0xff, h.icount(), r.hart, r.cause & 0xff, r.icount, r.slice);
+}
+
+std::string Replayer::digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts) {
+  auto it = digests_.find(slice);
+  if (it == digests_.end()) return {};
+  const Record& r = it->second;
+  for (size_t i = 0; i < harts.size(); ++i) {
+    if (i >= r.harts.size() || r.harts[i] != harts[i])
+      return fmt::format("divergence at slice {} (position {}): hart {} (now at step {}) differs from the recording "
+                         "(step {}): its state digest is {:016x}, recorded {:016x}",
+                         slice, pos, i, harts[i].first, i < r.harts.size() ? r.harts[i].first : 0, harts[i].second,
+                         i < r.harts.size() ? r.harts[i].second : 0);
+  }
+  return {};
+}
+
+}  // namespace replay
