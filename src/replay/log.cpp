@@ -91,11 +91,22 @@ struct Cursor {
     if (v > max) throw Malformed(std::string(what) + " " + std::to_string(v) + " exceeds " + std::to_string(max));
     return v;
   }
-  std::string string() {
-    size_t n = varint_max(std::min<uint64_t>(kMaxString, left()), "string length");
-    std::string s(reinterpret_cast<const char*>(p), n);
+  // `n` bytes; the caller has bounded n by a limit of its own.
+  const uint8_t* take(uint64_t n) {
+    if (n > left()) throw Malformed("length " + std::to_string(n) + " runs past the end of the chunk");
+    const uint8_t* at = p;
     p += n;
-    return s;
+    return at;
+  }
+  // A count of items taking at least `min_size` bytes each, at most `max`.
+  size_t count(size_t min_size, uint64_t max, const char* what) {
+    uint64_t n = varint_max(max, what);
+    if (n > left() / min_size) throw Malformed(std::string(what) + " " + std::to_string(n) + " exceeds the chunk");
+    return size_t(n);
+  }
+  std::string string() {
+    size_t n = varint_max(kMaxString, "string length");
+    return std::string(reinterpret_cast<const char*>(take(n)), n);
   }
 };
 
@@ -150,9 +161,9 @@ Record decode_record(Cursor& c, uint64_t& prev, uint32_t harts) {
   switch (r.kind) {
     case Record::kInput: {
       r.hart = uint32_t(c.varint_max(std::numeric_limits<uint32_t>::max(), "device number"));
-      size_t n = c.varint_max(std::min<uint64_t>(kMaxInputBytes, c.left()), "input length");
-      r.bytes.assign(c.p, c.p + n);
-      c.p += n;
+      size_t n = c.varint_max(kMaxInputBytes, "input length");
+      const uint8_t* b = c.take(n);
+      r.bytes.assign(b, b + n);
       break;
     }
     case Record::kInterrupt:
@@ -164,7 +175,7 @@ Record decode_record(Cursor& c, uint64_t& prev, uint32_t harts) {
     case Record::kDigest: {
       r.global_steps = c.varint();
       r.digest = c.fixed();
-      size_t n = c.varint_max(std::min<uint64_t>(harts, c.left() / 9), "digest hart count");
+      size_t n = c.count(9, harts, "digest hart count");
       r.harts.resize(n);
       for (auto& [steps, hash] : r.harts) {
         steps = c.varint();
@@ -222,9 +233,9 @@ std::vector<uint8_t> encode_header(const Header& h) {
 }
 
 void decode_header(Cursor& c, Header& h) {
-  size_t n = c.varint_max(c.left(), "argument count");  // each takes at least one byte
+  size_t n = c.count(1, kMaxChunkRaw, "argument count");
   for (size_t i = 0; i < n; i++) h.args.push_back(c.string());
-  n = c.varint_max(c.left() / 11, "image count");  // each takes at least 11 bytes
+  n = c.count(11, kMaxChunkRaw, "image count");
   for (size_t i = 0; i < n; i++) {
     ImageInfo im;
     im.role = c.string();

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -370,4 +371,51 @@ TEST(ReplayLog, WriterKilledMidway) {
   EXPECT_EQ(rd.covered_slice(), 1999u);
   EXPECT_EQ(read_all(rd), flushed);
   std::remove(path.c_str());
+}
+
+// Chunks with good checksums around bad records (what a buggy writer, or a
+// forger, could produce) are refused, naming the chunk and the record.
+TEST(ReplayLog, MalformedRecordsAreRefused) {
+  std::string path = temp_path("malformed");
+  { LogWriter w(path, test_header(4)); }  // the file header and the header chunk
+  const std::vector<uint8_t> base = slurp(path);
+  std::remove(path.c_str());
+  auto with_chunks = [&](const std::vector<std::vector<uint8_t>>& payloads) {
+    std::vector<uint8_t> b = base;
+    for (size_t seq = 1; seq <= payloads.size(); seq++) {
+      const std::vector<uint8_t>& payload = payloads[seq - 1];
+      size_t off = b.size();
+      b.resize(off + 48);
+      uint8_t* h = &b[off];
+      std::memcpy(h, "CMCK", 4);
+      h[4] = 2;  // records, stored (compression 0)
+      h[8] = uint8_t(seq);
+      for (int i = 0; i < 4; i++) h[16 + i] = h[20 + i] = uint8_t(payload.size() >> (8 * i));
+      b.insert(b.end(), payload.begin(), payload.end());
+      h = &b[off];
+      uint64_t sum = XXH3_64bits_withSeed(h + 48, payload.size(), XXH3_64bits(h, 32));
+      for (int i = 0; i < 8; i++) h[32 + i] = uint8_t(sum >> (8 * i));
+      sum = XXH3_64bits(h, 40);
+      for (int i = 0; i < 8; i++) h[40 + i] = uint8_t(sum >> (8 * i));
+    }
+    return error_of(b);
+  };
+  auto with_chunk = [&](const std::vector<uint8_t>& payload) { return with_chunks({payload}); };
+  std::string at = "t.log: corrupt chunk 1 at offset " + std::to_string(base.size()) + ": ";
+  // A well-formed chunk first: one input record and the end record.
+  EXPECT_EQ(with_chunk({1, 5, 0, 2, 'h', 'i', 4, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8, 6}), "");
+  EXPECT_EQ(with_chunk({9}), at + "record 0: unknown record kind 9");
+  EXPECT_EQ(with_chunk({1, 5, 0, 5, 'h', 'i'}), at + "record 0: length 5 runs past the end of the chunk");
+  EXPECT_EQ(with_chunk({1, 5, 0, 0x80}), at + "record 0: ends inside a field");
+  EXPECT_EQ(with_chunk({1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}),
+            at + "record 0: varint overflows 64 bits");
+  EXPECT_EQ(with_chunk({2, 5, 4, 0, 0, 0}), at + "record 0: hart 4 exceeds 3");
+  EXPECT_EQ(with_chunks({{1, 5, 0, 0}, {1, 4, 0, 0}}),
+            "t.log: corrupt chunk 2 at offset " + std::to_string(base.size() + 48 + 4) +
+                ": record 0: slice goes back from 5");
+  EXPECT_EQ(with_chunk({3, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 5}), at + "record 0: digest hart count 5 exceeds 4");
+  EXPECT_EQ(with_chunk({3, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 2, 1, 1, 2, 3, 4, 5, 6, 7, 8}),
+            at + "record 0: digest hart count 2 exceeds the chunk");
+  EXPECT_EQ(with_chunk({4, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 0, 0}),
+            at + "record 0: data after the end record");
 }
