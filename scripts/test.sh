@@ -31,7 +31,7 @@ if [ "${COREMU_QUICK:-0}" != 1 ]; then
   cmake --preset fuzz >/dev/null
   cmake --build --preset fuzz -j2
   mkdir -p build-fuzz/corpus/fuzz_options build-fuzz/corpus/fuzz_elf build-fuzz/corpus/fuzz_dtb \
-    build-fuzz/corpus/fuzz_rsp
+    build-fuzz/corpus/fuzz_rsp build-fuzz/corpus/fuzz_replaylog
   # Seeds: a real command line, a real RISC-V ELF, a real device tree.
   printf '%s\0' -M virt -smp 4 -m 256M -drive file=a.img,if=none,id=x0 \
     -device virtio-blk-device,drive=x0 > build-fuzz/corpus/fuzz_options/seed
@@ -40,9 +40,11 @@ if [ "${COREMU_QUICK:-0}" != 1 ]; then
   # A gdb session's opening packets (the first byte sets the chunk size).
   printf '\x10+$qSupported:multiprocess+;swbreak+#2e+$vCont;s:1;c#a1$m80000000,40#5b\x03$Z2,80001000,8#a0' \
     > build-fuzz/corpus/fuzz_rsp/seed
+  # Record/replay logs written by the log module itself.
+  build-fuzz/tests/fuzz/replaylog_seed build-fuzz/corpus/fuzz_replaylog
   # A crash, a leak or an input slower than 10 s fails the run; the
   # offending input is left in build-fuzz/ (crash-*, leak-*, timeout-*).
-  for t in fuzz_options fuzz_elf fuzz_dtb fuzz_rsp; do
+  for t in fuzz_options fuzz_elf fuzz_dtb fuzz_rsp fuzz_replaylog; do
     if ! "build-fuzz/tests/fuzz/$t" -max_total_time="$COREMU_FUZZ_SECONDS" -timeout=10 -print_final_stats=0 \
         -artifact_prefix=build-fuzz/ "build-fuzz/corpus/$t" >"build-fuzz/$t.log" 2>&1; then
       tail -n 40 "build-fuzz/$t.log"
