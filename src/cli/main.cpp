@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -16,6 +18,7 @@
 #include "coremu/det_runner.h"
 #include "coremu/runner.h"
 #include "replay/journal.h"
+#include "replay/timeline.h"
 #include "repl.h"
 #include "server.h"
 #include "machine/machine.h"
@@ -81,6 +84,29 @@ int run_debugged(machine::Machine& m, coremu::Control& ctl, const std::function<
   return status;
 }
 
+// `--watch SYMBOL|ADDR[:LEN]` (LEN default: 8 bytes).
+rv64::EventRange watch_range(machine::Machine& m, const std::string& spec) {
+  std::string what = spec, len_text;
+  if (auto colon = spec.rfind(':'); colon != std::string::npos) {
+    what = spec.substr(0, colon);
+    len_text = spec.substr(colon + 1);
+  }
+  uint64_t len = 8;
+  if (!len_text.empty()) {
+    char* end = nullptr;
+    len = std::strtoull(len_text.c_str(), &end, 0);
+    if (*end || len == 0 || len > (1ull << 30))
+      throw machine::ConfigError("replay: --watch " + spec + ": the length must be 1 to 2^30 bytes");
+  }
+  auto it = m.symbols().by_name.find(what);
+  if (it != m.symbols().by_name.end()) return {it->second, len};
+  char* end = nullptr;
+  uint64_t addr = std::strtoull(what.c_str(), &end, 0);
+  if (what.empty() || *end)
+    throw machine::ConfigError("replay: --watch " + spec + ": no symbol '" + what + "' in the guest, and not an address");
+  return {addr, len};
+}
+
 // --deterministic, `coremu record` and `coremu replay`.
 int run_deterministic(const cli::Command& cmd, cli::Options opts) {
   std::unique_ptr<replay::LogReader> reader;
@@ -142,6 +168,13 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
           return n;
         },
         [&det] { det.stop(); });
+  std::unique_ptr<replay::Timeline> timeline;
+  if (!cmd.events.empty()) {
+    std::vector<rv64::EventRange> ranges;
+    for (const std::string& w : cmd.watch) ranges.push_back(watch_range(m, w));
+    timeline = std::make_unique<replay::Timeline>(m, det, ranges);
+    timeline->install();
+  }
   int status;
   auto run_machine = [&] { return det.run(m); };
   if (debugged)
@@ -150,6 +183,12 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
   else
     status = run_machine();
   input.reset();
+  if (timeline) {
+    std::string err;
+    timeline->uninstall();
+    if (!timeline->write(cmd.events, err)) throw machine::ConfigError(err);
+    fmt::print(stderr, "coremu: replay: {} events written to '{}'\n", timeline->size(), cmd.events);
+  }
   uint64_t digest = m.state_digest();
   if (det.diverged()) {
     fmt::print(stderr, "coremu: replay: {}\n", det.end_note());

@@ -734,17 +734,23 @@ Command parse_command(const std::vector<std::string>& args) {
     } else if (is(w, "events")) {
       c.events = value(i, w);
       if (c.events.empty()) throw ConfigError("replay: --events needs a file name");
+    } else if (is(w, "watch")) {
+      c.watch.push_back(value(i, w));
+      if (c.watch.back().empty()) throw ConfigError("replay: --watch needs SYMBOL or ADDR[:LEN]");
     } else if (!w.empty() && w[0] != '-' && c.log.empty()) {
       c.log = w;
     } else {
       throw ConfigError(fmt::format("replay: unexpected '{}' (the machine options come from the log; "
-                                    "replay takes FILE, --repl, -s, -S, -gdb DEV, --to POS, --events FILE)",
+                                    "replay takes FILE, --repl, -s, -S, -gdb DEV, --to POS, --events FILE, --watch SYM[:LEN])",
                                     shown(w)));
     }
   }
   if (c.log.empty()) throw ConfigError("replay: give the log file (coremu replay FILE [options])");
   if (c.gdb_wait && c.gdb.empty()) throw ConfigError("replay: -S waits for a debugger: add -s or -gdb DEV");
   if (c.repl && !c.gdb.empty()) throw ConfigError("replay: --repl and a GDB server cannot be used together");
+  if (!c.events.empty() && (c.repl || !c.gdb.empty()))
+    throw ConfigError("replay: --events writes the timeline of a whole replay; with --repl use its `trace` commands");
+  if (!c.watch.empty() && c.events.empty()) throw ConfigError("replay: --watch goes with --events OUT.json");
   return c;
 }
 

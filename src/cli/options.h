@@ -53,6 +53,7 @@ struct Command {
   bool has_to = false;
   uint64_t to = 0;                        // --to POS: stop at this position
   std::string events;                     // --events OUT.json: the inter-core timeline
+  std::vector<std::string> watch;         // --watch SYMBOL|ADDR[:LEN]: ranges the timeline follows
 };
 
 // Parses argv without argv[0]. With no arguments at all it returns

@@ -170,7 +170,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
     }
     if (!s_.in_slice) {
       maybe_checkpoint();
-      if (journal_) journal_->sync(slice_);
+      if (journal_) journal_->sync(slice_, false);
       // ---- start the next slice ----
       bool replay = journal_ && journal_->replaying();
       if (replay) {
@@ -224,6 +224,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
           return stop_here(StopReason::kReplayEnd);
         }
         // Only input can wake a hart now.
+        if (journal_) journal_->sync(slice_, true);
         std::unique_lock<std::mutex> lk(in_mu_);
         in_cv_.wait(lk, [&] {
           return !input_.empty() || stop_.load() || pause_req_.load();
@@ -314,7 +315,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
 // ---- commands ----------------------------------------------------------------------------
 
 StopEvent DetRunner::go_to_pos(uint64_t p) {
-  if (p < pos_ || (p == pos_ && !s_.in_slice)) {
+  if (p < pos_) {
     const Ckpt* c = checkpoint_before(p, -1, 0);
     if (!c) return stop_here(StopReason::kReplayStart);
     restore(*c);
@@ -369,7 +370,8 @@ StopEvent DetRunner::reverse_continue() {
     Limits scan;
     scan.pos = until;
     scan.hits = &hits;
-    advance(scan);
+    StopEvent r = advance(scan);
+    if (r.reason != StopReason::kStep) return r;  // paused, or the replay went wrong
     while (!hits.empty() && hits.back().first >= until) hits.pop_back();
     if (!hits.empty()) {
       auto [p, ev] = hits.back();
@@ -430,6 +432,8 @@ int DetRunner::run(machine::Machine& m) {
   if (debug_ && journal_ && journal_->replaying()) {
     std::string why;
     if (m.checkpointable(&why)) ckpts_ = std::make_unique<machine::Checkpoints>(m);
+    else no_reverse_why_ = why;
+    reverse_ok_.store(ckpts_ != nullptr);
   }
   int status = 0;
   if (!debug_) {
@@ -501,9 +505,11 @@ bool DetRunner::pause_all() {
     in_cv_.notify_all();
   }
   cv_.wait_for(lk, std::chrono::seconds(30), [&] { return parked_ || finished_; });
-  // The stop the scheduler posted for this pause is not a stop to report.
-  for (auto it = events_.begin(); it != events_.end();)
-    it = it->reason == StopReason::kPaused ? events_.erase(it) : it + 1;
+  // The stop the scheduler posted for this pause is not one to report, nor
+  // is a hit not reported yet: continuing runs into it again (not over it).
+  for (const StopEvent& ev : events_)
+    if (ev.hart < reported_pc_.size() && ev.reason != StopReason::kPaused) reported_pc_[ev.hart] = ~0ull;
+  events_.clear();
   return parked_;
 }
 
@@ -532,7 +538,7 @@ void DetRunner::resume(const std::vector<HartAction>& actions, uint64_t steps) {
   cv_.notify_all();
 }
 
-bool DetRunner::can_reverse() const { return debug_ && journal_ && journal_->replaying(); }
+bool DetRunner::can_reverse() const { return reverse_ok_.load(); }
 
 void DetRunner::reverse(const std::vector<HartAction>& actions, uint64_t steps) {
   std::lock_guard<std::mutex> lk(mu_);

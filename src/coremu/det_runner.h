@@ -59,8 +59,9 @@ class Journal {
   // Hart digests {steps, hash} at the start of `slice`. Replay: "" if the log
   // agrees, else a report naming the first divergent hart.
   virtual std::string digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts) = 0;
-  // Record: a moment to write buffered records out (between slices).
-  virtual void sync(uint64_t slice) {}
+  // Record: a moment to write buffered records out (between slices; `now`:
+  // the machine is about to wait for input, write everything).
+  virtual void sync(uint64_t slice, bool now) {}
   // Replay: where the journal's cursor is (saved with checkpoints).
   virtual uint64_t mark() const { return 0; }
   virtual void rewind(uint64_t mark) {}
@@ -93,6 +94,8 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   machine::CharBackend* output(machine::CharBackend* real);
   // Steps of all harts so far (exact between slices and at stops).
   uint64_t steps() const { return pos_; }
+  // The position now, also from inside a hart's run (scheduler thread).
+  uint64_t position_now() const { return cur_pos(); }
   uint64_t slices() const { return slice_; }
 
   // machine::HartLines, machine::Clock (scheduler thread)
@@ -205,6 +208,8 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   bool parked_ = false, started_ = false;
   std::atomic<bool> stop_{false}, pause_req_{false};
   std::atomic<unsigned> cur_hart_{0};  // s_.cur, for other threads
+  std::atomic<bool> reverse_ok_{false};
+  std::string no_reverse_why_;
   std::deque<StopEvent> events_;
   std::vector<uint64_t> reported_pc_;  // per hart: the breakpoint/watchpoint stop last reported (step over it)
 };

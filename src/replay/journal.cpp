@@ -103,11 +103,11 @@ std::string Recorder::digest(uint64_t slice, uint64_t pos, const std::vector<std
   return {};
 }
 
-void Recorder::sync(uint64_t slice) {
+void Recorder::sync(uint64_t slice, bool now_) {
   // Between slices every record of the slices before is written: a chunk
   // ending here lets a killed recording replay up to slice - 1.
   auto now = std::chrono::steady_clock::now();
-  if (slice > 0 && now - last_flush_ > std::chrono::milliseconds(200)) {
+  if (slice > 0 && (now_ || now - last_flush_ > std::chrono::milliseconds(200))) {
     w_.flush(slice - 1);
     last_flush_ = now;
   }
