@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config python3
-  libfmt-dev libelf-dev libfdt-dev libreadline-dev libgtest-dev libzstd-dev
+  libfmt-dev libelf-dev libfdt-dev libreadline-dev libgtest-dev libzstd-dev libxxhash-dev
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   gcc-riscv64-linux-gnu
   gdb-multiarch device-tree-compiler
