@@ -301,7 +301,7 @@ constexpr OptionSpec kOptions[] = {
     {"display", "", "none", &Parser::display, "accepted for compatibility (coremu has no display)"},
     {"serial", "", "stdio|mon:stdio|file:PATH|null|none", &Parser::serial, "where the UART goes (default stdio)"},
     {"monitor", "", "none", &Parser::monitor, "accepted for compatibility (coremu has no QEMU monitor)"},
-    {"drive", "", "file=PATH[,if=none|virtio][,id=ID][,format=raw][,readonly=on]", &Parser::drive,
+    {"drive", "", "file=PATH[,if=none|virtio][,id=ID][,format=raw][,readonly=on][,snapshot=on]", &Parser::drive,
      "a disk image; if=virtio also adds a virtio-blk device"},
     {"device", "", "virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N]", &Parser::device,
      "a virtio block device for -drive ID; 'help' lists devices"},
@@ -501,7 +501,7 @@ void Parser::monitor(const std::string& opt, const std::string& arg) {
 void Parser::drive(const std::string& opt, const std::string& arg) {
   KeyValues kv(opt, arg, "");
   auto file = kv.take("file"), iface_given = kv.take("if"), format = kv.take("format"), ro = kv.take("readonly"),
-       cache = kv.take("cache"), media = kv.take("media"), id = kv.take("id");
+       cache = kv.take("cache"), media = kv.take("media"), id = kv.take("id"), snap = kv.take("snapshot");
   kv.done("drive parameter");
   machine::DriveConfig d;
   if (!file || file->empty()) fail(opt, "needs file=PATH");
@@ -514,6 +514,7 @@ void Parser::drive(const std::string& opt, const std::string& arg) {
   if (format && *format != "raw")
     fail(opt, fmt::format("format={} is not supported (only format=raw)", shown(*format)));
   if (ro) d.readonly = parse_bool(opt, "readonly", *ro);
+  if (snap) d.snapshot = parse_bool(opt, "snapshot", *snap);
   if (cache) {
     static constexpr std::array<std::string_view, 5> kModes{"writeback", "writethrough", "none", "directsync",
                                                             "unsafe"};

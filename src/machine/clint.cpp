@@ -1,5 +1,9 @@
 #include "machine/clint.h"
 
+#include <vector>
+
+#include "machine/state.h"
+
 namespace machine {
 
 Clint::Clint(HartLines& lines, Clock& clock, unsigned num_harts)
@@ -18,6 +22,36 @@ void Clint::reset() {
     mtimecmp_[h].store(~0ull, std::memory_order_release);
     lines_.set_line(h, rv64::kMSI, false);
     lines_.set_line(h, rv64::kMTI, false);
+  }
+}
+
+namespace {
+constexpr uint32_t kClintTag = 0x544e4c43;  // "CLNT"
+}
+
+void Clint::save(StateWriter& w) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  w.u32(kClintTag);
+  w.u32(num_harts_);
+  for (unsigned h = 0; h < num_harts_; ++h) {
+    w.u64(mtimecmp_[h].load(std::memory_order_relaxed));
+    w.u8(msip_[h]);
+  }
+}
+
+void Clint::load(StateReader& r) {
+  r.expect_u32(kClintTag, "CLINT state");
+  if (r.u32() != num_harts_) StateReader::fail("CLINT state for another number of harts");
+  std::vector<uint64_t> cmp(num_harts_);
+  std::vector<uint8_t> msip(num_harts_);
+  for (unsigned h = 0; h < num_harts_; ++h) {
+    cmp[h] = r.u64();
+    msip[h] = r.u8() & 1;
+  }
+  std::lock_guard<std::mutex> lk(mu_);
+  for (unsigned h = 0; h < num_harts_; ++h) {
+    mtimecmp_[h].store(cmp[h], std::memory_order_release);
+    msip_[h] = msip[h];
   }
 }
 

@@ -11,6 +11,9 @@
 
 namespace machine {
 
+class StateWriter;
+class StateReader;
+
 class Clint final : public Device {
  public:
   static constexpr uint64_t kMsipBase = 0x0, kMtimecmpBase = 0x4000, kMtimeOffset = 0xbff8;
@@ -23,6 +26,11 @@ class Clint final : public Device {
   }
   // msip cleared and mtimecmp = UINT64_MAX for every hart; lines lowered.
   void reset();
+  // Machine state (machine/state.h): the registers and internal state,
+  // under the device's lock. load() does not drive interrupt lines: the
+  // receivers' state (PLIC levels, hart lines) is restored with them.
+  void save(StateWriter& w) const;
+  void load(StateReader& r);
 
   bool read(uint64_t offset, unsigned size, uint64_t& value) override;
   bool write(uint64_t offset, unsigned size, uint64_t value) override;
@@ -30,7 +38,7 @@ class Clint final : public Device {
  private:
   void set_mtimecmp(unsigned hart, uint64_t value);  // caller holds mu_
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   HartLines& lines_;
   Clock& clock_;
   unsigned num_harts_;

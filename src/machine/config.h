@@ -20,6 +20,9 @@ struct DriveConfig {
   std::string file;
   std::string format = "raw";
   bool readonly = false;
+  // Writes are kept in memory (VirtioBlk's overlay) and never reach the
+  // file, as QEMU's snapshot=on: the drive can be checkpointed and rolled back.
+  bool snapshot = false;
 };
 
 struct VirtioBlkConfig {

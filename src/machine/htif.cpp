@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "machine/state.h"
+
 namespace machine {
 
 namespace {
@@ -22,6 +24,24 @@ void Htif::on_store(uint64_t pa, unsigned size) {
   uint64_t zero = 0;
   env_.write_mem(tohost_, &zero, 8);  // taken
   execute(cmd);
+}
+
+namespace {
+constexpr uint32_t kHtifTag = 0x46495448;  // "HTIF"
+}
+
+void Htif::save(StateWriter& w) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  w.u32(kHtifTag);
+  w.u64(tohost_);
+  w.u64(fromhost_);
+}
+
+void Htif::load(StateReader& r) {
+  r.expect_u32(kHtifTag, "HTIF state");
+  uint64_t to = r.u64(), from = r.u64();
+  std::lock_guard<std::mutex> lk(mu_);
+  if (to != tohost_ || from != fromhost_) StateReader::fail("HTIF state for other tohost/fromhost addresses");
 }
 
 void Htif::respond(uint64_t value) { env_.write_mem(fromhost_, &value, 8); }

@@ -19,6 +19,9 @@
 
 namespace machine {
 
+class StateWriter;
+class StateReader;
+
 class Htif {
  public:
   struct Env {
@@ -42,12 +45,17 @@ class Htif {
   // byte, or it is the whole word) a non-zero tohost value is executed.
   void on_store(uint64_t pa, unsigned size);
 
+  // Machine state: HTIF keeps its registers in guest RAM; what is saved is
+  // where they are, and load() refuses a state for other addresses.
+  void save(StateWriter& w) const;
+  void load(StateReader& r);
+
  private:
   void execute(uint64_t cmd);  // caller holds mu_
   void syscall(uint64_t block);
   void respond(uint64_t value);
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   uint64_t tohost_, fromhost_;
   Env env_;
 };

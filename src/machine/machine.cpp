@@ -3,8 +3,11 @@
 
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include <fmt/core.h>
 
@@ -12,6 +15,7 @@
 #include "machine/htif.h"
 #include "machine/loader.h"
 #include "machine/plic.h"
+#include "machine/state.h"
 #include "machine/testdev.h"
 #include "machine/uart.h"
 #include "machine/virtio_blk.h"
@@ -128,7 +132,7 @@ void Machine::attach_drives() {
     auto d = std::find_if(cfg_.drives.begin(), cfg_.drives.end(), [&](const DriveConfig& x) { return x.id == b.drive; });
     if (d == cfg_.drives.end()) throw ConfigError(fmt::format("virtio-blk-device: no drive with id '{}'", b.drive));
     try {
-      virtio_[slot[i]]->attach(d->file, d->readonly, d->id);
+      virtio_[slot[i]]->attach(d->file, d->readonly, d->id, d->snapshot);
     } catch (const ConfigError& e) {
       throw ConfigError(fmt::format("drive '{}': {}", d->id, e.what()));
     }
@@ -416,6 +420,136 @@ bool Machine::write_phys(uint64_t pa, const void* src, uint64_t len) {
     return true;
   }
   return false;
+}
+
+// ---- machine state -------------------------------------------------------------
+
+namespace {
+constexpr uint32_t kMachineTag = 0x4843414d;  // "MACH"
+constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kDevicesTag = 0x53564544;  // "DEVS"
+}  // namespace
+
+void Machine::save_devices(StateWriter& w) const {
+  w.u32(kDevicesTag);
+  uart_->save(w);
+  plic_->save(w);
+  clint_->save(w);
+  test_->save(w);
+  w.boolean(htif_ != nullptr);
+  if (htif_) htif_->save(w);
+  w.u64(htif_page_);
+  w.u32(static_cast<uint32_t>(virtio_.size()));
+  for (const auto& v : virtio_) v->save(w);
+  w.boolean(shutdown_.load());
+  w.boolean(status_valid_.load());
+  w.u32(static_cast<uint32_t>(status_.load()));
+  w.boolean(reboot_.load());
+  // The reset ROM (a debugger may have written it): without its zero tail.
+  size_t n = rom_.size();
+  while (n > 0 && rom_[n - 1] == 0) --n;
+  w.blob(rom_.data(), n);
+}
+
+void Machine::load_devices(StateReader& r) {
+  r.expect_u32(kDevicesTag, "device state");
+  uart_->load(r);
+  plic_->load(r);
+  clint_->load(r);
+  test_->load(r);
+  if (r.boolean() != (htif_ != nullptr)) StateReader::fail("HTIF state for a machine without HTIF (or the reverse)");
+  if (htif_) htif_->load(r);
+  if (r.u64() != htif_page_) StateReader::fail("state for another HTIF page");
+  if (r.u32() != virtio_.size()) StateReader::fail("state for another number of virtio transports");
+  for (auto& v : virtio_) v->load(r);
+  bool shutdown = r.boolean(), valid = r.boolean();
+  int status = static_cast<int>(r.u32());
+  bool reboot = r.boolean();
+  std::vector<uint8_t> rom = r.blob(rom_.size());
+  shutdown_.store(shutdown);
+  status_.store(status, std::memory_order_relaxed);
+  status_valid_.store(valid, std::memory_order_release);
+  reboot_.store(reboot);
+  std::fill(std::copy(rom.begin(), rom.end(), rom_.begin()), rom_.end(), 0);
+}
+
+void Machine::save_state(StateWriter& w) const {
+  w.u32(kMachineTag);
+  w.u32(kStateVersion);
+  w.u64(ram_.base());
+  w.u64(ram_.size());
+  w.u32(num_harts());
+  std::vector<uint8_t> buf;
+  for (const auto& h : harts_) {
+    buf.clear();
+    h->save_state(buf);
+    w.blob(buf.data(), buf.size());
+  }
+  save_devices(w);
+}
+
+void Machine::load_state(StateReader& r) {
+  // Restoring is all or nothing: on a bad state, put back what was there.
+  StateWriter backup;
+  save_state(backup);
+  try {
+    r.expect_u32(kMachineTag, "a machine state");
+    if (r.u32() != kStateVersion) StateReader::fail("state from another version of coremu");
+    if (r.u64() != ram_.base() || r.u64() != ram_.size()) StateReader::fail("state for another RAM size");
+    if (r.u32() != num_harts()) StateReader::fail("state for another number of harts");
+    for (auto& h : harts_) {
+      uint64_t n = r.u64();
+      if (n > r.remaining()) StateReader::fail("truncated");
+      const uint8_t* p = r.cursor();
+      const uint8_t* end = p + n;
+      h->load_state(p, end);
+      if (p != end) StateReader::fail("hart state of an unexpected size");
+      r.cursor() = end;
+    }
+    load_devices(r);
+    if (!r.at_end()) StateReader::fail("trailing bytes");
+  } catch (...) {
+    StateReader b(backup.data());
+    b.expect_u32(kMachineTag, "a machine state");
+    b.u32();
+    b.u64();
+    b.u64();
+    b.u32();
+    for (auto& h : harts_) {
+      uint64_t n = b.u64();
+      const uint8_t* p = b.cursor();
+      h->load_state(p, p + n);
+      b.cursor() = p;
+    }
+    load_devices(b);
+    throw;
+  }
+}
+
+uint64_t Machine::state_digest() const {
+  StateWriter w;
+  for (const auto& h : harts_) w.u64(h->state_hash());
+  save_devices(w);
+  XXH3_state_t* st = XXH3_createState();
+  if (!st) throw std::bad_alloc();
+  XXH3_64bits_reset(st);
+  XXH3_64bits_update(st, w.data().data(), w.size());
+  XXH3_64bits_update(st, ram_.host(), ram_.size());
+  uint64_t d = XXH3_64bits_digest(st);
+  XXH3_freeState(st);
+  return d;
+}
+
+bool Machine::checkpointable(std::string* why) const {
+  for (const VirtioBlkConfig& b : cfg_.blk_devices) {
+    auto d = std::find_if(cfg_.drives.begin(), cfg_.drives.end(), [&](const DriveConfig& x) { return x.id == b.drive; });
+    if (d == cfg_.drives.end() || d->readonly || d->snapshot) continue;
+    if (why)
+      *why = fmt::format("drive '{}' writes through to '{}', which cannot be rolled back (use snapshot=on or readonly=on)",
+                         d->id, d->file);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace machine

@@ -28,6 +28,8 @@ class Clint;
 class TestDevice;
 class Htif;
 class VirtioBlk;
+class StateWriter;
+class StateReader;
 struct Blob;
 
 // Symbols of a loaded ELF, for the REPL, backtraces and HTIF.
@@ -96,6 +98,28 @@ class Machine final : public rv64::Bus {
   bool read_phys(uint64_t pa, void* dst, uint64_t len);
   bool write_phys(uint64_t pa, const void* src, uint64_t len);
 
+  // ---- machine state (machine/state.h, machine/checkpoint.h) ----
+  // Only while no hart is inside run() (the harts' state is not locked).
+  // Everything but RAM contents: every hart's state, every device's, the
+  // shutdown/reboot flags and status, the HTIF page, the reset ROM. Not
+  // the clock (the parallel layer's), not debugger state, not the
+  // configuration (load_state checks it matches: harts, RAM, drives).
+  void save_state(StateWriter& w) const;
+  // Restores what save_state wrote. Throws std::runtime_error for a state
+  // that is truncated or from another configuration, leaving the machine
+  // as it was. Does not drive interrupt lines or call on_shutdown: the
+  // harts' lines and the devices' outputs are restored together; a
+  // scheduler must re-read WFI (Hart::in_wfi) and timer deadlines.
+  void load_state(StateReader& r);
+  uint64_t hart_digest(unsigned i) const { return harts_[i]->state_hash(); }
+  // XXH3-64 over every hart's state_hash, the devices' and machine flags'
+  // state bytes and all of RAM (one streaming pass; untouched RAM reads as
+  // zero). Equal digests: equal machines, as far as the guest can tell.
+  uint64_t state_digest() const;
+  // False (and *why, if given, set) if the machine's state cannot be rolled
+  // back: a drive that writes through to its file.
+  bool checkpointable(std::string* why) const;
+
  private:
   struct Mapping {
     uint64_t base, size;
@@ -111,6 +135,9 @@ class Machine final : public rv64::Bus {
   // Copies the loaded images, the device tree and the reset ROM into memory.
   void install_images();
   void write_rom();
+  // The non-hart part of save_state (devices, flags, ROM).
+  void save_devices(StateWriter& w) const;
+  void load_devices(StateReader& r);
 
   MachineConfig cfg_;
   HartLines& lines_;

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "machine/state.h"
+
 namespace machine {
 
 namespace {
@@ -38,6 +40,51 @@ void Plic::reset() {
     output_[c] = 0;
     lines_.set_line(c / 2, (c & 1) ? rv64::kSEI : rv64::kMEI, false);
   }
+}
+
+namespace {
+constexpr uint32_t kPlicTag = 0x43494c50;  // "PLIC"
+}
+
+void Plic::save(StateWriter& w) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  w.u32(kPlicTag);
+  w.u32(contexts());
+  w.bytes(priority_, sizeof priority_);
+  for (unsigned i = 0; i < kWords; ++i) {
+    w.u32(level_[i]);
+    w.u32(pending_[i]);
+    w.u32(in_service_[i]);
+  }
+  for (uint32_t v : enable_) w.u32(v);
+  w.bytes(threshold_.data(), threshold_.size());
+  w.bytes(output_.data(), output_.size());
+}
+
+void Plic::load(StateReader& r) {
+  r.expect_u32(kPlicTag, "PLIC state");
+  if (r.u32() != contexts()) StateReader::fail("PLIC state for another number of harts");
+  uint8_t priority[kSources];
+  uint32_t level[kWords], pending[kWords], in_service[kWords];
+  r.bytes(priority, sizeof priority);
+  for (unsigned i = 0; i < kWords; ++i) {
+    level[i] = r.u32();
+    pending[i] = r.u32();
+    in_service[i] = r.u32();
+  }
+  std::vector<uint32_t> enable(enable_.size());
+  for (uint32_t& v : enable) v = r.u32();
+  std::vector<uint8_t> threshold(threshold_.size()), output(output_.size());
+  r.bytes(threshold.data(), threshold.size());
+  r.bytes(output.data(), output.size());
+  std::lock_guard<std::mutex> lk(mu_);
+  std::copy(std::begin(priority), std::end(priority), priority_);
+  std::copy(std::begin(level), std::end(level), level_);
+  std::copy(std::begin(pending), std::end(pending), pending_);
+  std::copy(std::begin(in_service), std::end(in_service), in_service_);
+  enable_ = std::move(enable);
+  threshold_ = std::move(threshold);
+  output_ = std::move(output);
 }
 
 void Plic::set_irq(unsigned source, bool level) {

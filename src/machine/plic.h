@@ -12,6 +12,9 @@
 
 namespace machine {
 
+class StateWriter;
+class StateReader;
+
 class Plic final : public Device, public IrqSource {
  public:
   static constexpr unsigned kSources = memmap::kPlicSources;  // ids 0..95, 0 = none
@@ -29,6 +32,11 @@ class Plic final : public Device, public IrqSource {
   void set_irq(unsigned source, bool level) override;
   // Clears all registers and drives every context's line low.
   void reset();
+  // Machine state (machine/state.h): the registers and internal state,
+  // under the device's lock. load() does not drive interrupt lines: the
+  // receivers' state (PLIC levels, hart lines) is restored with them.
+  void save(StateWriter& w) const;
+  void load(StateReader& r);
 
   bool read(uint64_t offset, unsigned size, uint64_t& value) override;
   bool write(uint64_t offset, unsigned size, uint64_t value) override;
@@ -41,7 +49,7 @@ class Plic final : public Device, public IrqSource {
   void update();
   void drive(unsigned ctx, bool level);
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   HartLines& lines_;
   uint8_t priority_[kSources] = {};
   uint32_t level_[kWords] = {};       // input line levels

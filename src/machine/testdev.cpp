@@ -2,10 +2,20 @@
 
 #include <utility>
 
+#include "machine/state.h"
+
 namespace machine {
 
 TestDevice::TestDevice(std::function<void(int)> shutdown, std::function<void()> reboot)
     : shutdown_(std::move(shutdown)), reboot_(std::move(reboot)) {}
+
+namespace {
+constexpr uint32_t kTestTag = 0x54534554;  // "TEST"
+}
+
+void TestDevice::save(StateWriter& w) const { w.u32(kTestTag); }
+
+void TestDevice::load(StateReader& r) { r.expect_u32(kTestTag, "test finisher state"); }
 
 bool TestDevice::read(uint64_t offset, unsigned size, uint64_t& value) {
   value = 0;

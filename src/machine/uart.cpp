@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "machine/machine.h"
+#include "machine/state.h"
 
 namespace machine {
 
@@ -93,6 +94,38 @@ void Uart::update_irq() {
     irq_level_ = level;
     irq_.set_irq(source_, level);
   }
+}
+
+namespace {
+constexpr uint32_t kUartTag = 0x54524155;  // "UART"
+}
+
+void Uart::save(StateWriter& w) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  w.u32(kUartTag);
+  w.u32(static_cast<uint32_t>(rx_.size()));
+  for (uint8_t b : rx_) w.u8(b);
+  for (uint8_t v : {ier_, lcr_, mcr_, scr_, fcr_, dll_, dlm_}) w.u8(v);
+  w.boolean(overrun_);
+  w.boolean(thre_pending_);
+  w.boolean(irq_level_);
+}
+
+void Uart::load(StateReader& r) {
+  r.expect_u32(kUartTag, "UART state");
+  uint32_t n = r.u32();
+  if (n > kFifoSize) StateReader::fail("UART receive FIFO too long");
+  std::deque<uint8_t> rx;
+  for (uint32_t i = 0; i < n; ++i) rx.push_back(r.u8());
+  uint8_t regs[7];
+  r.bytes(regs, sizeof regs);
+  bool overrun = r.boolean(), thre = r.boolean(), level = r.boolean();
+  std::lock_guard<std::mutex> lk(mu_);
+  rx_ = std::move(rx);
+  ier_ = regs[0], lcr_ = regs[1], mcr_ = regs[2], scr_ = regs[3], fcr_ = regs[4], dll_ = regs[5], dlm_ = regs[6];
+  overrun_ = overrun;
+  thre_pending_ = thre;
+  irq_level_ = level;
 }
 
 bool Uart::read(uint64_t offset, unsigned size, uint64_t& value) {

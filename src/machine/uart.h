@@ -11,6 +11,8 @@
 namespace machine {
 
 class CharBackend;
+class StateWriter;
+class StateReader;
 
 class Uart final : public Device {
  public:
@@ -29,6 +31,11 @@ class Uart final : public Device {
   void host_write(const uint8_t* data, size_t len);
   // Power-on register state; lowers the interrupt line.
   void reset();
+  // Machine state (machine/state.h): the registers and internal state,
+  // under the device's lock. load() does not drive interrupt lines: the
+  // receivers' state (PLIC levels, hart lines) is restored with them.
+  void save(StateWriter& w) const;
+  void load(StateReader& r);
 
   bool read(uint64_t offset, unsigned size, uint64_t& value) override;
   bool write(uint64_t offset, unsigned size, uint64_t value) override;
@@ -42,7 +49,7 @@ class Uart final : public Device {
   void transmit(uint8_t byte);
   size_t rx_capacity() const { return (fcr_ & 1) ? kFifoSize : 1; }
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   IrqSource& irq_;
   unsigned source_;
   CharBackend* backend_ = nullptr;

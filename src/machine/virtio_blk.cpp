@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "machine/config.h"
+#include "machine/state.h"
 
 static_assert(std::endian::native == std::endian::little, "virtio structures are read as little-endian");
 
@@ -93,9 +94,9 @@ VirtioBlk::~VirtioBlk() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void VirtioBlk::attach(const std::string& path, bool readonly, const std::string& serial) {
+void VirtioBlk::attach(const std::string& path, bool readonly, const std::string& serial, bool snapshot) {
   std::lock_guard<std::mutex> lk(mu_);
-  int fd = ::open(path.c_str(), (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+  int fd = ::open(path.c_str(), (readonly || snapshot ? O_RDONLY : O_RDWR) | O_CLOEXEC);
   if (fd < 0)
     throw ConfigError("cannot open disk image '" + path + "': " + std::strerror(errno) +
                       (!readonly && (errno == EACCES || errno == EROFS) ? " (use readonly=on for a read-only drive)"
@@ -113,8 +114,103 @@ void VirtioBlk::attach(const std::string& path, bool readonly, const std::string
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
   readonly_ = readonly;
+  snapshot_ = snapshot;
+  overlay_.clear();
   capacity_ = static_cast<uint64_t>(size) / kSectorSize;
   serial_ = serial.substr(0, 20);
+}
+
+size_t VirtioBlk::overlay_sectors() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return overlay_.size();
+}
+
+bool VirtioBlk::disk_read(uint64_t offset, uint8_t* buf, uint64_t len) {
+  ssize_t r = ::pread(fd_, buf, len, static_cast<off_t>(offset));
+  if (r != static_cast<ssize_t>(len)) return false;
+  if (!overlay_.empty()) {  // offset and len are whole sectors
+    uint64_t first = offset / kSectorSize, end = (offset + len) / kSectorSize;
+    for (auto it = overlay_.lower_bound(first); it != overlay_.end() && it->first < end; ++it)
+      std::memcpy(buf + (it->first - first) * kSectorSize, it->second.data(), kSectorSize);
+  }
+  return true;
+}
+
+bool VirtioBlk::disk_write(uint64_t offset, const uint8_t* buf, uint64_t len) {
+  if (!snapshot_) return ::pwrite(fd_, buf, len, static_cast<off_t>(offset)) == static_cast<ssize_t>(len);
+  for (uint64_t done = 0; done < len; done += kSectorSize)
+    std::memcpy(overlay_[(offset + done) / kSectorSize].data(), buf + done, kSectorSize);
+  return true;
+}
+
+namespace {
+constexpr uint32_t kVirtioTag = 0x4f495456;  // "VTIO"
+}
+
+void VirtioBlk::save(StateWriter& w) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  w.u32(kVirtioTag);
+  w.boolean(fd_ >= 0);
+  w.u64(capacity_);
+  w.u32(status_);
+  w.u32(device_features_sel_);
+  w.u32(driver_features_sel_);
+  w.u64(driver_features_);
+  w.u32(queue_sel_);
+  w.u32(interrupt_status_);
+  w.boolean(irq_level_);
+  w.u32(num_);
+  w.boolean(ready_);
+  w.u64(desc_);
+  w.u64(avail_);
+  w.u64(used_);
+  w.u32(last_avail_);
+  w.u32(used_idx_);
+  w.u64(overlay_.size());
+  for (const auto& [sector, data] : overlay_) {
+    w.u64(sector);
+    w.bytes(data.data(), data.size());
+  }
+}
+
+void VirtioBlk::load(StateReader& r) {
+  r.expect_u32(kVirtioTag, "virtio-blk state");
+  bool attached = r.boolean();
+  uint64_t capacity = r.u64();
+  uint32_t status = r.u32(), dfsel = r.u32(), drfsel = r.u32();
+  uint64_t drf = r.u64();
+  uint32_t qsel = r.u32(), isr = r.u32();
+  bool level = r.boolean();
+  uint32_t num = r.u32();
+  bool ready = r.boolean();
+  uint64_t desc = r.u64(), avail = r.u64(), used = r.u64();
+  uint32_t last_avail = r.u32(), used_idx = r.u32();
+  uint64_t n = r.u64();
+  if (n > r.remaining() / (8 + kSectorSize)) StateReader::fail("virtio-blk overlay too long");
+  std::map<uint64_t, std::array<uint8_t, kSectorSize>> overlay;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t sector = r.u64();
+    r.bytes(overlay[sector].data(), kSectorSize);
+  }
+  std::lock_guard<std::mutex> lk(mu_);
+  if (attached != (fd_ >= 0) || capacity != capacity_) StateReader::fail("virtio-blk state for another drive");
+  if (n && !snapshot_) StateReader::fail("virtio-blk state with an overlay for a drive without snapshot=on");
+  if (num < 1 || num > kQueueSize) StateReader::fail("virtio-blk queue size out of range");
+  status_ = status;
+  device_features_sel_ = dfsel;
+  driver_features_sel_ = drfsel;
+  driver_features_ = drf;
+  queue_sel_ = qsel;
+  interrupt_status_ = isr;
+  irq_level_ = level;
+  num_ = num;
+  ready_ = ready;
+  desc_ = desc;
+  avail_ = avail;
+  used_ = used;
+  last_avail_ = static_cast<uint16_t>(last_avail);
+  used_idx_ = static_cast<uint16_t>(used_idx);
+  overlay_ = std::move(overlay);
 }
 
 uint64_t VirtioBlk::device_features() const {
@@ -332,8 +428,7 @@ bool VirtioBlk::execute(const std::vector<Seg>& segs, uint32_t& used_len) {
       buf.resize(static_cast<size_t>(std::min(len, kChunk)));
       for (uint64_t done = 0; done < len;) {
         uint64_t n = std::min<uint64_t>(len - done, buf.size());
-        ssize_t r = ::pread(fd_, buf.data(), n, static_cast<off_t>(hdr.sector * kSectorSize + done));
-        if (r != static_cast<ssize_t>(n)) {
+        if (!disk_read(hdr.sector * kSectorSize + done, buf.data(), n)) {
           status = kSIoErr;
           break;
         }
@@ -353,8 +448,7 @@ bool VirtioBlk::execute(const std::vector<Seg>& segs, uint32_t& used_len) {
       for (uint64_t done = 0; done < len;) {
         uint64_t n = std::min<uint64_t>(len - done, buf.size());
         if (!rd.read(sizeof hdr + done, buf.data(), n)) return false;
-        ssize_t r = ::pwrite(fd_, buf.data(), n, static_cast<off_t>(hdr.sector * kSectorSize + done));
-        if (r != static_cast<ssize_t>(n)) {
+        if (!disk_write(hdr.sector * kSectorSize + done, buf.data(), n)) {
           status = kSIoErr;
           break;
         }
@@ -363,7 +457,7 @@ bool VirtioBlk::execute(const std::vector<Seg>& segs, uint32_t& used_len) {
       break;
     }
     case kTFlush:
-      if (!readonly_ && ::fdatasync(fd_) != 0) status = kSIoErr;
+      if (!readonly_ && !snapshot_ && ::fdatasync(fd_) != 0) status = kSIoErr;
       break;
     case kTGetId: {
       uint8_t id[20] = {};

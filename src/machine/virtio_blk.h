@@ -9,7 +9,9 @@
 // chains) gets DEVICE_NEEDS_RESET, never a host crash.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -18,6 +20,9 @@
 #include "machine/device.h"
 
 namespace machine {
+
+class StateWriter;
+class StateReader;
 
 class VirtioBlk final : public Device {
  public:
@@ -54,9 +59,25 @@ class VirtioBlk final : public Device {
   VirtioBlk& operator=(const VirtioBlk&) = delete;
 
   // Plugs a raw image into this transport. `serial` is what GET_ID returns
-  // (up to 20 bytes). Throws ConfigError if the file cannot be opened.
-  void attach(const std::string& path, bool readonly, const std::string& serial);
+  // (up to 20 bytes). With `snapshot` the file is opened read-only and the
+  // guest's writes go to an in-memory overlay of sectors (QEMU's
+  // snapshot=on). Throws ConfigError if the file cannot be opened.
+  void attach(const std::string& path, bool readonly, const std::string& serial, bool snapshot = false);
   bool attached() const { return fd_ >= 0; }
+  bool snapshot() const { return snapshot_; }
+  // True unless guest writes reach the file (a writable drive without
+  // snapshot): only then can a checkpoint of the machine be rolled back.
+  bool rollback_safe() const { return fd_ < 0 || readonly_ || snapshot_; }
+  // Sectors held in the snapshot overlay.
+  size_t overlay_sectors() const;
+
+  // Machine state: transport registers, queue configuration and indices,
+  // status, interrupt status, and the snapshot overlay (all of it: its
+  // size is what the guest wrote to the disk). Under the device's lock;
+  // load() does not drive the interrupt line. The image file is not part
+  // of the state: load() refuses a state for a drive of another capacity.
+  void save(StateWriter& w) const;
+  void load(StateReader& r);
   uint64_t capacity_sectors() const { return capacity_; }
 
   // Device reset (as when the driver writes 0 to Status); the image stays.
@@ -85,8 +106,11 @@ class VirtioBlk final : public Device {
   bool execute(const std::vector<Seg>& segs, uint32_t& used_len);
   void fail();  // enter DEVICE_NEEDS_RESET
   std::vector<uint8_t> config_space() const;
+  // Disk access honouring the snapshot overlay; false on an I/O error.
+  bool disk_read(uint64_t offset, uint8_t* buf, uint64_t len);
+  bool disk_write(uint64_t offset, const uint8_t* buf, uint64_t len);
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   IrqSource& irq_;
   unsigned source_;
   GuestMemory mem_;
@@ -96,6 +120,8 @@ class VirtioBlk final : public Device {
   bool readonly_ = false;
   uint64_t capacity_ = 0;  // in 512-byte sectors
   std::string serial_;
+  bool snapshot_ = false;
+  std::map<uint64_t, std::array<uint8_t, kSectorSize>> overlay_;  // sector -> data (snapshot mode)
 
   // Transport state.
   uint32_t status_ = 0;

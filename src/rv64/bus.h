@@ -19,6 +19,13 @@ inline constexpr uint64_t kPageSize = 1ull << kPageShift;
 // Per 4 KiB page it keeps a "holds decoded code" flag and a generation that
 // is bumped whenever a write reaches a code page through the slow path (or a
 // device's DMA), so harts can notice stale decoded blocks lazily.
+//
+// Dirty tracking (machine::Checkpoints): while enabled, a per-page bitmap
+// records every page that may have been written. Nothing on a hart's fast
+// path touches it: a page is marked when a hart fills a write TLB entry for
+// it (or a store finds a write entry re-armed after a checkpoint, see
+// Hart::rearm_dirty_tracking) and by note_write(), which every other writer
+// calls (device DMA, loaders, debuggers, page-walk A/D updates).
 class Ram {
  public:
   Ram(uint64_t base, uint64_t size);
@@ -41,13 +48,49 @@ class Ram {
   bool mark_code(uint64_t pa) { return code_[page_index(pa)].exchange(1, std::memory_order_relaxed) == 0; }
   // Call after anything other than a hart's fast path wrote [pa, pa+len):
   // bumps the generation of each code page in the range.
+  // Also marks the pages dirty while tracking is on.
   void note_write(uint64_t pa, uint64_t len);
 
+  // ---- dirty tracking ----
+  uint64_t num_pages() const { return (size_ + kPageSize - 1) >> kPageShift; }
+  // Turns tracking on or off; either way the bitmap is cleared.
+  void set_dirty_tracking(bool on);
+  bool dirty_tracking() const { return tracking_.load(std::memory_order_relaxed); }
+  // Marks the page holding `pa` (inside RAM) as written, if tracking.
+  void mark_dirty(uint64_t pa) {
+    if (!tracking_.load(std::memory_order_relaxed)) return;
+    uint64_t i = page_index(pa);
+    std::atomic<uint64_t>& w = dirty_[i >> 6];
+    uint64_t bit = 1ull << (i & 63);
+    if (!(w.load(std::memory_order_relaxed) & bit)) w.fetch_or(bit, std::memory_order_relaxed);
+  }
+  bool is_dirty(uint64_t page_idx) const {
+    return (dirty_[page_idx >> 6].load(std::memory_order_relaxed) >> (page_idx & 63)) & 1;
+  }
+  // Calls f(page_index) for every dirty page, in increasing order, and
+  // clears the bitmap. Only while no hart is running.
+  template <class F>
+  void take_dirty(F&& f) {
+    for (uint64_t w = 0; w < dirty_words(); ++w) {
+      uint64_t bits = dirty_[w].exchange(0, std::memory_order_relaxed);
+      while (bits) {
+        f(w * 64 + static_cast<uint64_t>(__builtin_ctzll(bits)));
+        bits &= bits - 1;
+      }
+    }
+  }
+  // Number of dirty pages (for tests and statistics).
+  uint64_t dirty_count() const;
+
  private:
+  uint64_t dirty_words() const { return (num_pages() + 63) / 64; }
+
   uint64_t base_, size_;
   uint8_t* host_ = nullptr;
   std::unique_ptr<std::atomic<uint32_t>[]> gen_;
   std::unique_ptr<std::atomic<uint8_t>[]> code_;
+  std::unique_ptr<std::atomic<uint64_t>[]> dirty_;
+  std::atomic<bool> tracking_{false};
 };
 
 // What a hart needs from the machine. Implemented by machine::Machine.

@@ -195,6 +195,27 @@ class Hart {
   void request_code_flush() { code_flush_pending_ = true; }
   // Drops every TLB entry (satp write, sfence.vma, mode bits changing).
   void flush_tlb();
+  // RAM dirty tracking (Ram::set_dirty_tracking): after a checkpoint, makes
+  // the next store through each cached write TLB entry take the slow path
+  // once and mark its page dirty. Unlike flush_tlb() it keeps every
+  // translation, so taking a checkpoint does not change what the guest
+  // sees (no re-walk, no A/D update). Only while the hart is not running.
+  void rearm_dirty_tracking();
+
+  // ---- machine state (src/rv64/hart_state.cpp) ----
+  // Appends everything that determines the hart's future execution
+  // (registers, pc, privilege, counts, every CSR, FP flags, the LR
+  // reservation, interrupt lines, WFI/pause state) to `out`: not debugger
+  // state (breakpoints, watchpoints, event hooks), not caches (TLB, decoded
+  // blocks), not configuration (deterministic). Fixed size, little-endian.
+  void save_state(std::vector<uint8_t>& out) const;
+  // Restores what save_state wrote, advancing p. Throws std::runtime_error
+  // (and changes nothing) if [p, end) is too short or not a state of this
+  // hart. Flushes the TLB and decoded code and re-evaluates interrupts at
+  // the next run(). Only while the hart is not running.
+  void load_state(const uint8_t*& p, const uint8_t* end);
+  // XXH3-64 of the save_state bytes.
+  uint64_t state_hash() const;
 
   // ---- debugging (only while the hart is not running) ----
   // Breakpoints are virtual pcs; decoded blocks end before them and a block
@@ -403,6 +424,7 @@ class Hart {
   std::unique_ptr<BlockCache> blocks_;
 
   friend struct HartTestAccess;
+  friend struct HartState;  // hart_state.cpp
 };
 
 // ---- fast paths --------------------------------------------------------------

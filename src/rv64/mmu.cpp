@@ -9,6 +9,7 @@ namespace {
 constexpr uint64_t kFlagMmio = 1ull << 10;  // page is not host memory: use the Bus
 constexpr uint64_t kFlagCode = 1ull << 9;   // write entry for a page holding decoded code
 constexpr uint64_t kFlagWatch = 1ull << 8;  // a debugger watchpoint covers part of the page
+constexpr uint64_t kFlagTrack = 1ull << 7;  // write entry re-armed for dirty tracking: mark the page once
 
 namespace pte {
 constexpr uint64_t V = 1, R = 2, W = 4, X = 8, U = 16, G = 32, A = 64, D = 128;
@@ -28,6 +29,12 @@ void Hart::flush_tlb() {
     for (auto& kind : tlb_[c].e)
       for (auto& e : kind) e.tag = kTlbInvalid;
   tlb_has_superpages_ = false;
+}
+
+void Hart::rearm_dirty_tracking() {
+  for (unsigned c = 0; c < 3; ++c)
+    for (auto& e : tlb_[c].e[static_cast<unsigned>(Access::kWrite)])
+      if (!(e.tag & (kTlbInvalid | kFlagMmio))) e.tag |= kFlagTrack;
 }
 
 void Hart::update_contexts() {
@@ -130,7 +137,10 @@ Hart::TlbEntry* Hart::tlb_fill(uint64_t va, Access acc) {
   TlbEntry& e = tlb_[ctx].e[static_cast<unsigned>(acc)][(va >> kPageShift) & (kTlbSize - 1)];
   uint8_t* host = bus_.direct_page(ppage, acc == Access::kWrite);
   e.tag = vpage | (host ? 0 : kFlagMmio);
-  if (host && acc == Access::kWrite && ram_.contains(ppage) && ram_.is_code(ppage)) e.tag |= kFlagCode;
+  if (host && acc == Access::kWrite && ram_.contains(ppage)) {
+    if (ram_.is_code(ppage)) e.tag |= kFlagCode;
+    ram_.mark_dirty(ppage);  // every store through this entry may write the page
+  }
   if (RV_UNLIKELY(!watchpoints_.empty() || !event_ranges_.empty()) && watch_covers_page(vpage, acc))
     e.tag |= kFlagWatch;
   e.host_addend = host ? reinterpret_cast<intptr_t>(host) - static_cast<intptr_t>(vpage) : 0;
@@ -183,6 +193,10 @@ bool Hart::store_slow(uint64_t va, T value) {
   }
   TlbEntry* e = tlb_entry(va, Access::kWrite);
   if (!e) return false;
+  if (RV_UNLIKELY(e->tag & kFlagTrack)) {
+    e->tag &= ~kFlagTrack;
+    ram_.mark_dirty(va + e->phys_addend);
+  }
   if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_slow(va, sizeof(T), kWatchWrite, MemEvent::kWrite, e, value))
     return false;
   uint64_t pa = va + e->phys_addend;
@@ -223,6 +237,10 @@ uint8_t* Hart::amo_ptr(uint64_t va, unsigned size, bool sc) {
   }
   TlbEntry* e = tlb_entry(va, Access::kWrite);
   if (!e) return nullptr;
+  if (RV_UNLIKELY(e->tag & kFlagTrack)) {
+    e->tag &= ~kFlagTrack;
+    ram_.mark_dirty(va + e->phys_addend);
+  }
   // An AMO (or SC) reads and writes: any watchpoint on the bytes fires.
   if (RV_UNLIKELY(e->tag & kFlagWatch) &&
       watch_slow(va, size, kWatchAccess, sc ? MemEvent::kSc : MemEvent::kAmo, e, 0))

@@ -288,6 +288,8 @@ TEST(Options, Drives) {
   ASSERT_EQ(o.machine.drives.size(), 3u);
   EXPECT_EQ(o.machine.drives[0].file, "a.img");
   EXPECT_TRUE(o.machine.drives[0].readonly);
+  EXPECT_FALSE(o.machine.drives[0].snapshot);
+  EXPECT_TRUE(parse_k({"-drive", "file=s.img,snapshot=on"}).machine.drives[0].snapshot);
   EXPECT_EQ(o.machine.drives[1].file, "b,c.img");
   EXPECT_FALSE(o.machine.drives[1].readonly);
   EXPECT_EQ(o.machine.drives[2].id, "none0");  // QEMU's automatic id; an unused drive is fine
@@ -330,7 +332,8 @@ TEST(Options, DriveErrors) {
   EXPECT_CONTAINS(error_k({"-drive", "file=a,cache=sometimes"}), "cache=sometimes is not a cache mode");
   EXPECT_CONTAINS(error_k({"-drive", "file=a,media=cdrom"}), "media=cdrom is not supported");
   EXPECT_CONTAINS(error_k({"-drive", "file=a,id=0bad"}), "id '0bad' is not a valid id");
-  EXPECT_CONTAINS(error_k({"-drive", "file=a,snapshot=on"}), "unsupported drive parameter 'snapshot'");
+  EXPECT_CONTAINS(error_k({"-drive", "file=a,aio=native"}), "unsupported drive parameter 'aio'");
+  EXPECT_CONTAINS(error_k({"-drive", "file=a,snapshot=perhaps"}), "'snapshot' takes on or off");
   EXPECT_CONTAINS(error_k({"-drive", "file=a,id=x", "-drive", "file=b,id=x"}), "duplicate drive id 'x'");
   EXPECT_CONTAINS(error_k({"-drive", "file=a,if=virtio", "-drive", "file=b,id=virtio0"}),
                   "duplicate drive id 'virtio0'");
