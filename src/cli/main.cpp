@@ -194,7 +194,7 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     fmt::print(stderr, "coremu: replay: {}\n", det.end_note());
     return 2;
   }
-  if (rec) rec->finish(status, det.steps(), digest);
+  if (rec) rec->finish(det.slices(), status, det.steps(), digest);
   if (rep && det.reached_end_of_log()) {
     fmt::print(stderr, "coremu: replay: the log is truncated ({}); replayed its complete prefix: {} slices, "
                "position {}\n", reader->truncation_note(), det.slices(), det.steps());

@@ -113,9 +113,10 @@ void Recorder::sync(uint64_t slice, bool now_) {
   }
 }
 
-void Recorder::finish(int status, uint64_t pos, uint64_t final_digest) {
+void Recorder::finish(uint64_t slice, int status, uint64_t pos, uint64_t final_digest) {
   Record r;
   r.kind = Record::kEnd;
+  r.slice = slice;
   r.exit_status = status;
   r.global_steps = pos;
   r.digest = final_digest;

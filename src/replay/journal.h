@@ -30,7 +30,7 @@ class Recorder final : public coremu::Journal {
   std::string interrupt(uint64_t slice, const rv64::Hart& h, uint64_t cause) override;
   std::string digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts) override;
   void sync(uint64_t slice, bool now) override;
-  void finish(int status, uint64_t pos, uint64_t final_digest);
+  void finish(uint64_t slice, int status, uint64_t pos, uint64_t final_digest);
   uint64_t bytes() const { return w_.bytes_written(); }
 
  private:

@@ -108,6 +108,20 @@ elif CASE == "race":
             fail(f"two recordings with seed {seed} differ")
         print(f"seed {seed}: {out.strip()} digest {dig}: replayed 3 times identically, recorded twice identically")
 
+elif CASE == "long":
+    # A recording long enough to be written in many chunks replays to the same end.
+    log = os.path.join(WORK, "long.log")
+    m = ["-M", "virt", "-bios", "none", "-smp", "4", "-nographic", "-kernel", os.path.join(GUESTS, "bench_compute.elf"),
+         "-append", "total=4000000"]
+    rc, out, err = run(["record", "-o", log] + m)
+    d = digest(err)
+    if rc != 0 or not d or "bench: insns=" not in out:
+        fail(f"record: status {rc}, {out!r} {err}")
+    rc2, out2, err2 = run(["replay", log])
+    if rc2 != 0 or out2 != out or digest(err2) != d:
+        fail(f"replay: status {rc2}, digest {digest(err2)} vs {d}, {err2}")
+    print("long:", re.search(r"recorded .*", err).group(0), "replayed to digest", d)
+
 elif CASE == "truncated":
     log = os.path.join(WORK, "trunc.log")
     out, dig = record(log, 3)
