@@ -60,6 +60,9 @@ class Repl {
   coremu::CommandResult cmd_delete(const coremu::Invocation& inv);
   coremu::CommandResult cmd_uart(const coremu::Invocation& inv);
   coremu::CommandResult cmd_quit(const coremu::Invocation& inv);
+  coremu::CommandResult cmd_goto(const coremu::Invocation& inv);
+  coremu::CommandResult cmd_rstep(const coremu::Invocation& inv);
+  coremu::CommandResult cmd_rcontinue(const coremu::Invocation& inv);
 
   // Waits for the next stop event (feeding queued UART input, pausing on
   // an interrupt); the machine is paused again when it returns, unless it
