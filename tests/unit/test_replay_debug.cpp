@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -52,7 +53,8 @@ struct Call {
 // stepping hart at an unchanged position.
 class ScriptedControl : public coremu::Control {
  public:
-  bool reverse_ok = true, det = true, replay = true;
+  // Atomic: the tests flip them while the server's thread may read them.
+  std::atomic<bool> reverse_ok{true}, det{true}, replay{true};
 
   void script(StopEvent ev, uint64_t pos) {
     std::lock_guard<std::mutex> lk(mu_);
