@@ -1,8 +1,9 @@
 // The REPL: a command console that controls a machine through the
 // debug/control API (coremu::Runner and coremu::Debugger), started with
 // `coremu --repl`. The machine starts paused; commands inspect it, set
-// breakpoints and watchpoints, and run it (continue, step, stepall) until
-// the next stop, which is reported on one line beginning "stop:".
+// breakpoints and watchpoints, and run it (continue, step, stepall; on a
+// replay also backwards: goto, rstep, rcontinue) until the next stop,
+// which is reported on one line beginning "stop:".
 //
 // The commands live in a table (coremu::CommandTable): the inspection
 // commands shared with gdb's `monitor` (src/coremu/monitor.h) plus the
