@@ -158,6 +158,7 @@ void Server::session() {
           if (!stopped_) {
             d_.runner().pause_all();
             stopped_ = true;
+            reversing_ = false;
             StopEvent st;
             st.hart = g_hart_;
             st.reason = StopReason::kPaused;
@@ -211,8 +212,42 @@ bool Server::check_stopped_event() {
   }
   d_.runner().pause_all();
   stopped_ = true;
+  bool reversing = reversing_;
+  reversing_ = false;
+  if (reversing && ev->reason == StopReason::kWatchpoint) {
+    ev = past_access(*ev);
+    if (ev->reason == StopReason::kExited) {
+      send_packet(fmt::format("W{:02x}", ev->exit_status & 0xff));
+      exited_ = true;
+      return true;
+    }
+  }
   report(*ev);
   return true;
+}
+
+// A watchpoint hit found running backwards stands just before the access
+// (pc on the instruction), as forward hits do. gdb on RISC-V treats
+// watchpoints as non-steppable: on a watchpoint stop it steps the thread
+// over the access and compares the values, and running backwards that
+// step goes backwards too. So the stop gdb sees is just behind the
+// access: gdb's reverse step then lands on the accessing instruction,
+// with memory as it was before the access, and prints the value the
+// access changed (as it does on targets whose watchpoints fire after it).
+StopEvent Server::past_access(const StopEvent& hit) {
+  auto& r = d_.runner();
+  std::vector<HartAction> acts(d_.num_harts(), HartAction::kStop);
+  acts[hit.hart] = HartAction::kStep;
+  r.resume(acts, 1);
+  std::optional<StopEvent> ev;
+  while (!(ev = r.wait_stop(std::chrono::milliseconds(50))))
+    if (shutdown_.load()) return hit;
+  if (ev->reason != StopReason::kExited) r.pause_all();
+  if (ev->reason != StopReason::kStep || ev->hart != hit.hart) return *ev;  // something else came first: say that
+  StopEvent out = hit;
+  out.pc = ev->pc;
+  out.icount = ev->icount;
+  return out;
 }
 
 void Server::send_raw(const std::string& bytes) {
@@ -235,6 +270,11 @@ void Server::send_packet(const std::string& payload) {
 std::string Server::stop_reply(const StopEvent& ev) {
   if (ev.reason == StopReason::kExited) return fmt::format("W{:02x}", ev.exit_status & 0xff);
   int sig = ev.reason == StopReason::kPaused ? 2 : 5;
+  // The ends of a replay: gdb says "No more reverse-execution history" and
+  // keeps the session (a W would end it, and with it the way back).
+  if (ev.reason == StopReason::kReplayStart || ev.reason == StopReason::kReplayEnd)
+    return fmt::format("T05replaylog:{};thread:{:x};", ev.reason == StopReason::kReplayStart ? "begin" : "end",
+                       ev.hart + 1);
   std::string r = fmt::format("T{:02x}thread:{:x};", sig, ev.hart + 1);
   if (ev.reason == StopReason::kBreakpoint) {
     auto t = d_.breakpoint_at(ev.hart, ev.pc);
@@ -253,12 +293,46 @@ std::string Server::stop_reply(const StopEvent& ev) {
 void Server::report(const StopEvent& ev) {
   last_stop_ = ev;
   g_hart_ = ev.hart;
+  // Stops gdb has no words for get a line on its console ('O' packets are
+  // allowed while the target runs, that is, before the stop reply).
+  std::string note = stop_note(ev);
+  if (!note.empty()) send_packet("O" + to_hex(note));
   send_packet(stop_reply(ev));
+}
+
+std::string Server::stop_note(const StopEvent& ev) {
+  uint64_t pos = d_.runner().position().steps;
+  switch (ev.reason) {
+    case StopReason::kReplayEnd:
+      if (auto st = d_.machine().shutdown_status())
+        return fmt::format("coremu: end of the recording at pos {}: the guest exited with status {}\n", pos, *st);
+      return fmt::format("coremu: end of the recording at pos {} (the log ends here)\n", pos);
+    case StopReason::kReplayStart:
+      return fmt::format("coremu: start of the recording (pos {})\n", pos);
+    case StopReason::kDivergence:
+      return fmt::format("coremu: the replay diverged from the recording at pos {} (hart {} pc={:#x} icount={}); "
+                         "states from here on are not the recorded run's\n",
+                         pos, ev.hart, ev.pc, ev.icount);
+    default:
+      return "";
+  }
 }
 
 void Server::resume(const std::vector<HartAction>& actions) {
   stopped_ = false;
   d_.runner().resume(actions);
+}
+
+// gdb resumes backwards with bs and bc only (there is no reverse vCont).
+// bs steps one hart back: the thread of Hc, or with Hc0/Hc-1 (gdb's way
+// when scheduler-locking is off) the thread gdb has selected, the same
+// choice as the forward s packet. bc runs every hart back.
+void Server::reverse(bool step) {
+  std::vector<HartAction> actions(d_.num_harts(), step ? HartAction::kStop : HartAction::kContinue);
+  if (step) actions[c_all_ ? g_hart_ : c_hart_] = HartAction::kStep;
+  stopped_ = false;
+  reversing_ = true;
+  d_.runner().reverse(actions, 1);
 }
 
 int Server::hart_of_thread(int64_t tid, unsigned fallback) const {
@@ -451,6 +525,15 @@ bool Server::handle(const std::string& pkt) {
       resume(actions);
       return true;
     }
+    case 'b':
+      // Reverse execution (bs, bc): advertised in qSupported only when the
+      // machine replays a recording; otherwise an unknown packet.
+      if (!d_.runner().can_reverse() || (args != "s" && args != "c")) {
+        send_packet("");
+        return true;
+      }
+      reverse(args == "s");
+      return true;
     case 'D':
       send_packet("OK");
       return false;  // end_session resumes the harts
@@ -546,8 +629,8 @@ bool Server::handle_query(const std::string& pkt) {
   auto starts = [&](const char* p) { return pkt.rfind(p, 0) == 0; };
   if (starts("qSupported")) {
     send_packet(fmt::format("PacketSize={:x};qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;"
-                            "QStartNoAckMode+;vContSupported+",
-                            kPacketSize));
+                            "QStartNoAckMode+;vContSupported+{}",
+                            kPacketSize, d_.runner().can_reverse() ? ";ReverseStep+;ReverseContinue+" : ""));
   } else if (pkt == "QStartNoAckMode") {
     send_packet("OK");
     no_ack_ = true;

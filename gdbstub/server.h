@@ -6,6 +6,11 @@
 // the stop is reported. One client at a time; when it detaches or vanishes
 // its breakpoints are removed, the harts resume and the server waits for
 // the next one.
+//
+// Replaying a recording (Control::can_reverse()), the server also runs
+// backwards: ReverseStep+ and ReverseContinue+ in qSupported, the bs and
+// bc packets, and replaylog:begin / replaylog:end stop replies at the
+// ends of the recording (with a line on gdb's console saying why).
 #pragma once
 
 #include <atomic>
@@ -41,6 +46,10 @@ class Server {
   void report(const coremu::StopEvent& ev);
   std::string stop_reply(const coremu::StopEvent& ev);
   void resume(const std::vector<coremu::HartAction>& actions);
+  void reverse(bool step);  // bs, bc
+  coremu::StopEvent past_access(const coremu::StopEvent& hit);
+  // A line for gdb's console about a stop gdb has no words for, or "".
+  std::string stop_note(const coremu::StopEvent& ev);
   bool check_stopped_event();  // running: a stop or exit arrived?
   void end_session();
   void kill_machine();
@@ -68,6 +77,7 @@ class Server {
   unsigned g_hart_ = 0, c_hart_ = 0;
   bool c_all_ = true;
   std::string last_sent_;
+  bool reversing_ = false;  // the harts run backwards (bs, bc)
   coremu::StopEvent last_stop_;
 };
 

@@ -25,12 +25,11 @@ namespace {
 
 CommandResult fail(std::string msg) { return {false, std::move(msg) + "\n"}; }
 
-bool is_breakpoint(PointType t) { return t == PointType::kSoftware || t == PointType::kHardware; }
-
 }  // namespace
 
 Repl::Repl(coremu::Debugger& d, std::FILE* out) : d_(d), out_(out) {
   coremu::add_inspect_commands(table_);
+  coremu::add_replay_commands(table_);
   add_commands();
   coremu::add_event_commands(table_);
 }
@@ -54,6 +53,13 @@ void Repl::add_commands() {
   table_.add({"delete", {"d"}, "delete [N]", "remove breakpoint/watchpoint N (all without N)", bind(&Repl::cmd_delete)});
   table_.add({"uart", {}, "uart \"TEXT\"", "send TEXT (C escapes: \\n \\r \\t \\xHH ...) to the guest's UART",
               bind(&Repl::cmd_uart), false, false});
+  table_.add({"goto", {}, "goto POS", "replay: go to position POS (steps of all harts), backwards or forwards",
+              bind(&Repl::cmd_goto)});
+  table_.add({"rstep", {"rs", "rsi", "reverse-stepi"}, "rstep [HART] [N]",
+              "replay: take back one hart's last N steps (default 1)", bind(&Repl::cmd_rstep)});
+  table_.add({"rcontinue", {"rc", "reverse-continue"}, "rcontinue",
+              "replay: run backwards to the last breakpoint or watchpoint hit, or to the start",
+              bind(&Repl::cmd_rcontinue)});
   table_.add({"quit", {"q", "exit"}, "quit", "end the session (exit status 0)", bind(&Repl::cmd_quit), false, false});
 }
 
@@ -110,6 +116,11 @@ StopEvent Repl::next_stop() {
       status_ = ev->exit_status;
       return *ev;
     }
+    // A replay that reached the guest's exit goes on (it can run
+    // backwards); the end of input then exits with the guest's status.
+    if (ev->reason == StopReason::kReplayEnd) {
+      if (auto st = d_.machine().shutdown_status()) status_ = *st;
+    }
     // All-stop: the other harts stop too. If the machine finished
     // meanwhile, its exit event comes next.
     if (!r.pause_all()) continue;
@@ -119,37 +130,7 @@ StopEvent Repl::next_stop() {
 }
 
 std::string Repl::report(const StopEvent& ev) {
-  std::string reason;
-  std::string line;
-  switch (ev.reason) {
-    case StopReason::kEvent: line = coremu::format_event_stop(d_, ev); break;
-    case StopReason::kPaused: reason = "paused"; break;
-    case StopReason::kStep: reason = "step"; break;
-    case StopReason::kExited: reason = fmt::format("exited status {}", ev.exit_status); break;
-    case StopReason::kBreakpoint: {
-      int id = -1;
-      for (const auto& p : d_.points())
-        if (is_breakpoint(p.type) && p.addr == ev.pc && (p.hart < 0 || p.hart == static_cast<int>(ev.hart))) id = p.id;
-      reason = id >= 0 ? fmt::format("breakpoint {}", id) : "breakpoint";
-      break;
-    }
-    case StopReason::kWatchpoint: {
-      int id = -1;
-      for (const auto& p : d_.points()) {
-        if (is_breakpoint(p.type) || (p.hart >= 0 && p.hart != static_cast<int>(ev.hart))) continue;
-        if (ev.addr < p.addr || ev.addr - p.addr >= p.len) continue;
-        bool fits = p.type == PointType::kWatchAccess || (ev.write ? p.type == PointType::kWatchWrite
-                                                                   : p.type == PointType::kWatchRead);
-        if (fits || id < 0) id = p.id;
-      }
-      reason = fmt::format("{} {} addr={:#x}{}", id >= 0 ? fmt::format("watchpoint {}", id) : "watchpoint",
-                           ev.write ? "write" : "read", ev.addr, coremu::sym_suffix(d_, ev.addr));
-      break;
-    }
-  }
-  std::string out = !line.empty() ? line
-                                  : fmt::format("stop: hart {} {} pc={:#x}{} icount={}\n", ev.hart, reason, ev.pc,
-                                                coremu::sym_suffix(d_, ev.pc), ev.icount);
+  std::string out = coremu::format_stop_line(d_, ev);
   if (ev.reason != StopReason::kExited) {
     // The instruction the hart executes next.
     CommandContext ctx{d_, ev.hart};
@@ -349,6 +330,7 @@ CommandResult Repl::cmd_delete(const Invocation& inv) {
 
 CommandResult Repl::cmd_uart(const Invocation& inv) {
   if (inv.args.empty()) return fail("usage: uart \"TEXT\"");
+  if (d_.runner().replaying()) return fail("uart: input comes from the recording (this is a replay)");
   std::string text;
   for (size_t i = 0; i < inv.args.size(); ++i) text += (i ? " " : "") + inv.args[i];
   uart_pending_ += text;
@@ -356,6 +338,53 @@ CommandResult Repl::cmd_uart(const Invocation& inv) {
   if (uart_pending_.empty()) return {true, fmt::format("uart: sent {} bytes\n", text.size())};
   return {true, fmt::format("uart: sent {} bytes; {} wait for room in the receive FIFO (sent as the guest runs)\n",
                             text.size() - std::min(text.size(), uart_pending_.size()), uart_pending_.size())};
+}
+
+// ---- time travel (coremu replay FILE --repl) ----
+
+namespace {
+const char* kNeedsReplay = "reverse execution needs a replay: coremu replay FILE --repl";
+}
+
+CommandResult Repl::cmd_goto(const Invocation& inv) {
+  if (inv.args.size() != 1) return fail("usage: goto POS");
+  auto pos = coremu::parse_number(inv.args[0]);
+  if (!pos) return fail(fmt::format("goto: bad position '{}' (a number of steps of all harts)", inv.args[0]));
+  if (!d_.runner().can_reverse()) return fail(fmt::format("goto: {}", kNeedsReplay));
+  std::string err;
+  if (!d_.runner().go_to(coremu::Position{*pos}, err)) return fail("goto: " + err);
+  StopEvent ev = next_stop();
+  last_stop_ = ev;
+  return {true, report(ev)};
+}
+
+CommandResult Repl::cmd_rstep(const Invocation& inv) {
+  if (inv.args.size() > 2) return fail("usage: rstep [HART] [N]");
+  unsigned h = cur_;
+  uint64_t steps = 1;
+  std::string err;
+  if (!inv.args.empty() && !coremu::parse_hart_arg(d_, inv.args[0], h, err)) return fail("rstep: " + err);
+  if (inv.args.size() == 2) {
+    auto v = coremu::parse_number(inv.args[1]);
+    if (!v || *v == 0) return fail(fmt::format("rstep: bad count '{}'", inv.args[1]));
+    steps = *v;
+  }
+  if (!d_.runner().can_reverse()) return fail(fmt::format("rstep: {}", kNeedsReplay));
+  std::vector<HartAction> acts(d_.num_harts(), HartAction::kStop);
+  acts[h] = HartAction::kStep;
+  d_.runner().reverse(acts, steps);
+  StopEvent ev = next_stop();
+  last_stop_ = ev;
+  return {true, report(ev)};
+}
+
+CommandResult Repl::cmd_rcontinue(const Invocation& inv) {
+  if (!inv.args.empty()) return fail("usage: rcontinue");
+  if (!d_.runner().can_reverse()) return fail(fmt::format("rcontinue: {}", kNeedsReplay));
+  d_.runner().reverse(std::vector<HartAction>(d_.num_harts(), HartAction::kContinue));
+  StopEvent ev = next_stop();
+  last_stop_ = ev;
+  return {true, report(ev)};
 }
 
 CommandResult Repl::cmd_quit(const Invocation& inv) {

@@ -1,8 +1,9 @@
 // The REPL: a command console that controls a machine through the
 // debug/control API (coremu::Runner and coremu::Debugger), started with
 // `coremu --repl`. The machine starts paused; commands inspect it, set
-// breakpoints and watchpoints, and run it (continue, step, stepall) until
-// the next stop, which is reported on one line beginning "stop:".
+// breakpoints and watchpoints, and run it (continue, step, stepall; on a
+// replay also backwards: goto, rstep, rcontinue) until the next stop,
+// which is reported on one line beginning "stop:".
 //
 // The commands live in a table (coremu::CommandTable): the inspection
 // commands shared with gdb's `monitor` (src/coremu/monitor.h) plus the
@@ -60,6 +61,9 @@ class Repl {
   coremu::CommandResult cmd_delete(const coremu::Invocation& inv);
   coremu::CommandResult cmd_uart(const coremu::Invocation& inv);
   coremu::CommandResult cmd_quit(const coremu::Invocation& inv);
+  coremu::CommandResult cmd_goto(const coremu::Invocation& inv);
+  coremu::CommandResult cmd_rstep(const coremu::Invocation& inv);
+  coremu::CommandResult cmd_rcontinue(const coremu::Invocation& inv);
 
   // Waits for the next stop event (feeding queued UART input, pausing on
   // an interrupt); the machine is paused again when it returns, unless it

@@ -74,7 +74,14 @@ class Control {
   // Asks the machine to stop running for good (end of session).
   virtual void stop() = 0;
 
-  // ---- time travel (replay only; every hart parked) ----
+  // ---- determinism and time travel (every hart parked) ----
+  // The machine runs deterministically (deterministic mode, record,
+  // replay), so position() names one machine state: front ends print it.
+  virtual bool deterministic() const { return false; }
+  // Guest input comes from a recording (replay): the front ends refuse
+  // to inject any (the REPL's `uart`).
+  virtual bool replaying() const { return false; }
+  // Whether reverse() and go_to() work (a replay with a debugger attached).
   virtual bool can_reverse() const { return false; }
   // Where the machine is now.
   virtual Position position() const { return {}; }

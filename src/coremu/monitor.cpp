@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 #include "coremu/cmdparse.h"
 #include "rv64/insn.h"
@@ -295,6 +296,51 @@ CommandResult cmd_info_break(CommandContext& ctx, const Invocation& inv) {
   return {true, out};
 }
 
+const char* kNeedsReplay = "reverse execution needs a replay (coremu replay FILE)";
+
+CommandResult cmd_info_replay(CommandContext& ctx, const Invocation& inv) {
+  if (!inv.args.empty()) return fail("usage: info replay");
+  Control& r = ctx.d.runner();
+  if (!r.deterministic())
+    return {true, "not deterministic: no positions, no reverse execution (a replay has both: coremu replay FILE)\n"};
+  std::string out = fmt::format("pos={} (steps of all harts)\n", r.position().steps);
+  out += r.replaying() ? "replaying a recording: guest input comes from it\n" : "not replaying a recording\n";
+  out += r.can_reverse() ? "reverse execution: available\n"
+                         : "reverse execution: not available (only in a replay: coremu replay FILE)\n";
+  return {true, out};
+}
+
+bool parse_pos(const Invocation& inv, uint64_t& pos, std::string& err) {
+  if (inv.args.size() != 1) {
+    err = "usage: goto POS";
+    return false;
+  }
+  auto v = parse_number(inv.args[0]);
+  if (!v) {
+    err = fmt::format("goto: bad position '{}' (a number of steps of all harts)", inv.args[0]);
+    return false;
+  }
+  pos = *v;
+  return true;
+}
+
+// gdb's `monitor goto POS`: moves the machine and waits for it here (gdb
+// is not told: its register cache is stale until it is flushed).
+CommandResult cmd_goto_monitor(CommandContext& ctx, const Invocation& inv) {
+  uint64_t pos;
+  std::string err;
+  if (!parse_pos(inv, pos, err)) return fail(err);
+  Control& r = ctx.d.runner();
+  if (!r.can_reverse()) return fail(fmt::format("goto: {}", kNeedsReplay));
+  if (!r.go_to(Position{pos}, err)) return fail("goto: " + err);
+  std::optional<StopEvent> ev;
+  while (!(ev = r.wait_stop(std::chrono::milliseconds(100)))) {
+  }
+  if (ev->reason != StopReason::kExited) r.pause_all();
+  return {true, format_stop_line(ctx.d, *ev) +
+                    "(gdb caches registers and memory: 'maintenance flush register-cache' shows the new state)\n"};
+}
+
 }  // namespace
 
 // ---- helpers ----
@@ -339,6 +385,54 @@ bool parse_addr_arg(Debugger& d, unsigned hart, const std::string& s, uint64_t& 
   if (!v) return false;
   out = *v;
   return true;
+}
+
+std::string format_stop_line(Debugger& d, const StopEvent& ev) {
+  auto is_bp = [](PointType t) { return t == PointType::kSoftware || t == PointType::kHardware; };
+  std::string reason;
+  std::string line;
+  switch (ev.reason) {
+    case StopReason::kEvent: line = format_event_stop(d, ev); break;
+    case StopReason::kPaused: reason = "paused"; break;
+    case StopReason::kStep: reason = "step"; break;
+    case StopReason::kExited: reason = fmt::format("exited status {}", ev.exit_status); break;
+    case StopReason::kReplayStart: reason = "start of recording"; break;
+    case StopReason::kReplayEnd: {
+      auto st = d.machine().shutdown_status();
+      reason = st ? fmt::format("end of recording (guest exited with status {})", *st) : "end of recording";
+      break;
+    }
+    case StopReason::kDivergence: reason = "divergence (the replay no longer matches the recording)"; break;
+    case StopReason::kBreakpoint: {
+      int id = -1;
+      for (const auto& p : d.points())
+        if (is_bp(p.type) && p.addr == ev.pc && (p.hart < 0 || p.hart == static_cast<int>(ev.hart))) id = p.id;
+      reason = id >= 0 ? fmt::format("breakpoint {}", id) : "breakpoint";
+      break;
+    }
+    case StopReason::kWatchpoint: {
+      int id = -1;
+      for (const auto& p : d.points()) {
+        if (is_bp(p.type) || p.type == PointType::kEvent || (p.hart >= 0 && p.hart != static_cast<int>(ev.hart)))
+          continue;
+        if (ev.addr < p.addr || ev.addr - p.addr >= p.len) continue;
+        bool fits = p.type == PointType::kWatchAccess || (ev.write ? p.type == PointType::kWatchWrite
+                                                                   : p.type == PointType::kWatchRead);
+        if (fits || id < 0) id = p.id;
+      }
+      reason = fmt::format("{} {} addr={:#x}{}", id >= 0 ? fmt::format("watchpoint {}", id) : "watchpoint",
+                           ev.write ? "write" : "read", ev.addr, sym_suffix(d, ev.addr));
+      break;
+    }
+  }
+  if (line.empty())
+    line = fmt::format("stop: hart {} {} pc={:#x}{} icount={}\n", ev.hart, reason, ev.pc, sym_suffix(d, ev.pc),
+                       ev.icount);
+  if (d.runner().deterministic()) {
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    line += fmt::format(" pos={}\n", d.runner().position().steps);
+  }
+  return line;
 }
 
 std::string format_harts(Debugger& d) {
@@ -433,6 +527,14 @@ std::string CommandTable::help(const std::string& title) const {
   return out;
 }
 
+void add_replay_commands(CommandTable& t) {
+  t.add({"info replay", {"position", "pos"}, "info replay",
+         "the position (steps of all harts) of a deterministic machine, and whether it can run backwards",
+         cmd_info_replay});
+  t.add({"goto", {}, "goto POS", "replay: go to position POS (steps of all harts), backwards or forwards",
+         cmd_goto_monitor});
+}
+
 void add_inspect_commands(CommandTable& t) {
   t.add({"help", {"?"}, "help [COMMAND]", "this text, or one command's usage", cmd_help, false, false});
   t.add({"info harts", {"info h"}, "info harts", "one line per hart: state, privilege, pc, symbol, icount",
@@ -459,6 +561,7 @@ CommandResult run_monitor_command(Debugger& d, const std::string& line, unsigned
     CommandTable t;
     add_inspect_commands(t);
     add_event_commands(t);
+    add_replay_commands(t);
     return t;
   }();
   CommandContext ctx{d, cur_hart};

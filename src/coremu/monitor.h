@@ -1,8 +1,9 @@
 // Text commands about the machine, shared by the REPL (repl/) and gdb's
 // `monitor` (qRcmd): a table of commands, and the inspection commands both
 // reach: `help`, `info harts`, `icount`, `pause`, `regs`, `csr`, `x`, `xp`,
-// `disas`, `bt`, `info break`. The REPL adds the run-control commands
-// (continue, step, break, ...) to its own copy of the table.
+// `disas`, `bt`, `info break`, and for replays `info replay` and `goto`.
+// The REPL adds the run-control commands (continue, step, break, rstep,
+// ...) to its own copy of the table.
 #pragma once
 
 #include <functional>
@@ -74,7 +75,16 @@ std::string describe_event(Debugger& d, const EventSpec& s);
 // The "stop:" line of a StopReason::kEvent stop.
 std::string format_event_stop(Debugger& d, const StopEvent& ev);
 
-// gdb's `monitor LINE`: the inspection and event commands, defaulting to `cur_hart`.
+// Adds `info replay` (aliases position, pos) and a `goto POS` that waits
+// for the stop itself (gdb's monitor; the REPL has its own goto, rstep and
+// rcontinue).
+void add_replay_commands(CommandTable& t);
+
+// The "stop:" line of any stop ("stop: hart 2 breakpoint 1 pc=... icount=N"),
+// ending in " pos=P" on a deterministic machine.
+std::string format_stop_line(Debugger& d, const StopEvent& ev);
+
+// gdb's `monitor LINE`: the inspection, event and replay commands, defaulting to `cur_hart`.
 CommandResult run_monitor_command(Debugger& d, const std::string& line, unsigned cur_hart = 0);
 
 // One line per hart: "hart N  STATE  PRIV  pc=0x...  <symbol>  icount=N".

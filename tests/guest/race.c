@@ -1,40 +1,52 @@
-/* A data race for record/replay: every hart adds 1 to a shared counter
- * ROUNDS times with a plain load, add and store (no atomic, no lock), so
- * two harts interleaved between one's load and its store lose an update.
- * Hart 0 prints the counter and how many updates were lost, and exits 0
- * either way: whether the race strikes depends on the schedule (under
- * `coremu --deterministic --chaos SEED` on the seed), which is what the
- * record/replay tests check. `racy_add` is a function of its own so that
- * a debugger can break on it; `counter` is what they watch. */
+/* A data race for record/replay and reverse debugging (tests/gdb/replay_*.gdb,
+ * tests/repl/replay_*.repl): every hart increments `counter` RACE_ITERS times
+ * with a plain load, add and store (no atomics, no lock), so increments are
+ * lost whenever a hart's load and store straddle another hart's. The harts
+ * then meet at an atomic barrier and hart 0 prints
+ *   race: N harts x RACE_ITERS increments: counter=C lost=L
+ * from race_report() (a breakpoint target) and passes (exit 0) whatever
+ * the race did. Each hart's loop runs for tens of thousands of
+ * instructions, longer than a deterministic quantum, so schedules that
+ * preempt a hart between its load and its store lose updates. */
 #include "guest.h"
 
-#define ROUNDS 2000
+#ifndef RACE_ITERS
+#define RACE_ITERS 20000
+#endif
 
+/* In .data: the runtime clears .bss on hart 0, which would be a write. */
+__attribute__((section(".data"))) volatile uint64_t counter;
 static barrier_t bar;
-volatile uint64_t counter;
 
-__attribute__((noinline)) void racy_add(void) {
-  uint64_t v = counter; /* load */
-  __asm__ volatile("" ::: "memory");
-  counter = v + 1; /* store: an update another hart made in between is lost */
+__attribute__((noinline)) void racer(void) {
+  for (int i = 0; i < RACE_ITERS; i++) counter = counter + 1; /* ld, addi, sd */
+}
+
+__attribute__((noinline)) void race_report(unsigned n, uint64_t value) {
+  uint64_t expected = (uint64_t)n * RACE_ITERS;
+  print_lock();
+  uart_puts("race: ");
+  uart_putdec(n);
+  uart_puts(" harts x ");
+  uart_putdec(RACE_ITERS);
+  uart_puts(" increments: counter=");
+  uart_putdec(value);
+  uart_puts(" lost=");
+  uart_putdec(expected - value);
+  uart_puts("\n");
+  print_unlock();
 }
 
 int main(unsigned hartid) {
   unsigned n = guest_smp_init();
-  barrier_wait(&bar, n);
-  for (unsigned i = 0; i < ROUNDS; i++) racy_add();
-  barrier_wait(&bar, n);
+  barrier_wait(&bar, n); /* start together */
+  racer();
+  barrier_wait(&bar, n); /* amoadd arrival: every hart's last store is done */
   if (hartid != 0) return 0;
-  uint64_t want = (uint64_t)n * ROUNDS;
-  print_lock();
-  uart_puts("race: counter ");
-  uart_putdec(counter);
-  uart_puts(" of ");
-  uart_putdec(want);
-  uart_puts(", lost ");
-  uart_putdec(want - counter);
-  uart_puts("\n");
-  print_unlock();
+  uint64_t value = counter;
+  race_report(n, value);
+  CHECK(value >= 1 && value <= (uint64_t)n * RACE_ITERS);
   return 0;
 }
+
 CHECKS_END();

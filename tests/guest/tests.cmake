@@ -41,6 +41,11 @@ add_guest_test(smc 64 SLOW)
 add_guest_test(smc_shared 4 COREMU_ONLY)
 add_guest_test(smc_shared 8 COREMU_ONLY)
 
+# A data race on a plain counter (race.c): passes whatever it loses; the
+# record/replay tests (tests/CMakeLists.txt) debug it.
+add_guest_test(race 1)
+add_guest_test(race 4)
+
 # HTIF (riscv-tests convention): QEMU's virt board has no HTIF, so these only
 # run on coremu. htif_pass writes tohost = 1 -> exit 0; htif_fail3 writes
 # tohost = (3 << 1) | 1 -> exit 3.

@@ -2,7 +2,7 @@
 """Pipes one scripted session into `coremu --repl` and checks its output.
 
 usage: repl_test.py COREMU ELF SMP SCRIPT [--exit N] [--accel tcg,...] [--timeout S]
-                    [--chrome-json FILE]
+                    [--chrome-json FILE] [--replay [--chaos SEED] [--quantum N]]
 
 Runs `COREMU --repl -M virt -bios none -nographic -smp SMP -kernel ELF`
 with SCRIPT on stdin. The REPL ignores '#' comments, so the script's
@@ -15,12 +15,20 @@ Then coremu must exit with status N (default 0) within the time limit.
 With --chrome-json FILE, FILE (written by the session's `trace export
 chrome`) must load with json.load and hold one track per hart (SMP
 thread_name records, tids 0..SMP-1) and events on at least two of them.
+
+With --replay, the machine is first recorded (`COREMU record -o LOG
+[--chaos SEED] [--quantum N] -M virt ... -kernel ELF`, which must exit
+with status N) and the session runs on its replay (`COREMU replay LOG
+--repl`); the recording's guest output must reappear in the replay's.
 """
 import json
 import argparse
+import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 
 def main():
@@ -33,15 +41,44 @@ def main():
     ap.add_argument("--timeout", type=int, default=120)
     ap.add_argument("--accel", help="e.g. tcg,threads=2 (the hart scheduling mode)")
     ap.add_argument("--chrome-json", help="a Chrome trace the session writes (checked after it)")
+    ap.add_argument("--replay", action="store_true", help="record the run, then run the session on its replay")
+    ap.add_argument("--chaos", help="record with --chaos SEED")
+    ap.add_argument("--quantum", help="record with --quantum N")
     a = ap.parse_args()
+    if not a.replay:
+        return session(a, None)
+    tmp = tempfile.mkdtemp(prefix="coremu-repl-replay-")
+    try:
+        return session(a, os.path.join(tmp, "run.log"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
+
+def session(a, log):
     script = open(a.script).read()
     expects = re.findall(r"^# expect: (.*)$", script, re.M)
     counts = [(int(n), r) for n, r in re.findall(r"^# expect-count: (\d+) (.*)$", script, re.M)]
     nots = re.findall(r"^# expect-not: (.*)$", script, re.M)
 
-    cmd = [a.coremu, "--repl", "-M", "virt", "-bios", "none", "-nographic", "-smp", a.smp,
-           "-kernel", a.elf] + (["-accel", a.accel] if a.accel else [])
+    machine = ["-M", "virt", "-bios", "none", "-nographic", "-smp", a.smp, "-kernel", a.elf] + \
+        (["-accel", a.accel] if a.accel else [])
+    recorded = ""
+    if log:
+        rec = [a.coremu, "record", "-o", log] + (["--chaos", a.chaos] if a.chaos else []) + \
+            (["--quantum", a.quantum] if a.quantum else []) + machine
+        try:
+            r = subprocess.run(rec, stdin=subprocess.DEVNULL, capture_output=True, timeout=a.timeout)
+        except subprocess.TimeoutExpired:
+            print("FAIL: the recording timed out: " + " ".join(rec))
+            return 1
+        recorded = r.stdout.decode(errors="replace")
+        if r.returncode != a.exit:
+            print("---- coremu record ----\n" + recorded + r.stderr.decode(errors="replace"))
+            print(f"FAIL: coremu record exit status {r.returncode}, expected {a.exit}")
+            return 1
+        cmd = [a.coremu, "replay", log, "--repl"]
+    else:
+        cmd = [a.coremu, "--repl"] + machine
     try:
         p = subprocess.run(cmd, input=script.encode(), capture_output=True, timeout=a.timeout)
         out = p.stdout.decode(errors="replace")
@@ -85,6 +122,9 @@ def main():
             failures.append(f"chrome trace {a.chrome_json}: {e}")
     if status != a.exit:
         failures.append(f"coremu exit status {status}, expected {a.exit}")
+    for line in recorded.splitlines():
+        if line.strip() and line not in out:
+            failures.append(f"the recording printed {line!r}, the replay did not")
     if failures:
         print("---- coremu stdout ----\n" + out + "---- coremu stderr ----\n" + err)
         for f in failures:

@@ -33,10 +33,10 @@ def digest(err):
 
 
 def counter(out):
-    m = re.search(r"race: counter (\d+) of (\d+), lost (\d+)", out)
+    m = re.search(r"race: (\d+) harts x (\d+) increments: counter=(\d+) lost=(\d+)", out)
     if not m:
         return None
-    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+    return int(m.group(3)), int(m.group(1)) * int(m.group(2)), int(m.group(4))
 
 
 def machine(smp=4):
