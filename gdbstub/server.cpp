@@ -343,6 +343,9 @@ int Server::hart_of_thread(int64_t tid, unsigned fallback) const {
 
 void Server::kill_machine() {
   d_.machine().request_shutdown(0);
+  // A replay that already reached the guest's own shutdown stays up for
+  // running backwards: kill ends it too.
+  d_.runner().stop();
   exited_ = true;
 }
 

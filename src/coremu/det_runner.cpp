@@ -1,6 +1,7 @@
 #include "coremu/det_runner.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "machine/checkpoint.h"
 
@@ -371,7 +372,7 @@ StopEvent DetRunner::reverse_continue() {
     scan.pos = until;
     scan.hits = &hits;
     StopEvent r = advance(scan);
-    if (r.reason != StopReason::kStep) return r;  // paused, or the replay went wrong
+    if (r.reason != StopReason::kStep && pos_ < until) return r;  // paused, or the replay went wrong
     while (!hits.empty() && hits.back().first >= until) hits.pop_back();
     if (!hits.empty()) {
       auto [p, ev] = hits.back();
@@ -426,8 +427,15 @@ int DetRunner::run(machine::Machine& m) {
     m.hart(i).set_deterministic(true);
     m.hart(i).set_interrupt_observer(this);
   }
-  m.on_shutdown = [this] {
-    if (s_.cur < n_) m_->hart(s_.cur).request_attention();
+  const std::thread::id self = std::this_thread::get_id();
+  m.on_shutdown = [this, self] {
+    // The guest's own shutdown (a device store): the running hart returns
+    // and the scheduler sees it. From a debugger's thread (gdb's kill):
+    // the session ends.
+    if (std::this_thread::get_id() == self)
+      m_->hart(s_.cur).request_attention();
+    else
+      stop();
   };
   if (debug_ && journal_ && journal_->replaying()) {
     std::string why;

@@ -115,6 +115,8 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   HartRunState state(unsigned hart) const override;
   void set_event_check(std::function<bool(const StopEvent&)> f) override {}
   void stop() override;
+  bool deterministic() const override { return true; }
+  bool replaying() const override { return journal_ && journal_->replaying(); }
   bool can_reverse() const override;
   Position position() const override { return {pos_}; }
   void reverse(const std::vector<HartAction>& actions, uint64_t steps = 1) override;

@@ -26,7 +26,7 @@ break racer
 continue
 # expect: hit Breakpoint 1, racer \(\)
 continue
-# expect-count: 2 hit Breakpoint 1, racer \(\)
+# expect: hit Breakpoint 1, racer \(\)
 reverse-continue
 # expect-count: 3 hit Breakpoint 1, racer \(\)
 delete

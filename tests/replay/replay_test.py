@@ -39,15 +39,18 @@ def counter(out):
     return int(m.group(3)), int(m.group(1)) * int(m.group(2)), int(m.group(4))
 
 
-def machine(smp=4):
-    return ["-M", "virt", "-bios", "none", "-smp", str(smp), "-kernel", RACE, "-nographic"]
+RACE_SMALL = os.path.join(GUESTS, "race_small.elf")
 
 
-def record(log, seed=None, extra=(), kernel=None):
+def machine(smp=4, elf=None):
+    return ["-M", "virt", "-bios", "none", "-smp", str(smp), "-kernel", elf or RACE, "-nographic"]
+
+
+def record(log, seed=None, extra=(), kernel=None, elf=None):
     args = ["record", "-o", log]
     if seed is not None:
         args += ["--chaos", str(seed)]
-    m = machine()
+    m = machine(elf=elf)
     if kernel:
         m[m.index(RACE)] = kernel
     rc, out, err = run(args + list(extra) + m)
@@ -63,7 +66,7 @@ def find_losing_seed():
     # A seed under which the race loses updates, and one under which it does not.
     lose = keep = None
     for seed in range(1, 40):
-        rc, out, err = run(["--deterministic", "--chaos", str(seed)] + machine())
+        rc, out, err = run(["--deterministic", "--chaos", str(seed)] + machine(elf=RACE_SMALL))
         c = counter(out)
         if rc != 0 or not c:
             fail(f"--deterministic --chaos {seed}: status {rc}, output {out!r} {err}")
@@ -94,7 +97,7 @@ elif CASE == "race":
         fail(f"no chaos seed in 1..39 both loses ({lose}) and keeps ({keep}) updates")
     for seed, want_lost in ((lose, True), (keep, False)):
         log = os.path.join(WORK, f"race{seed}.log")
-        out, dig = record(log, seed)
+        out, dig = record(log, seed, elf=RACE_SMALL)
         c = counter(out)
         if not c or (c[2] > 0) != want_lost:
             fail(f"record --chaos {seed}: {out!r}")
@@ -103,7 +106,7 @@ elif CASE == "race":
             if rc != 0 or rout != out or digest(rerr) != dig:
                 fail(f"replay {k} of seed {seed}: status {rc}, output {rout!r} vs {out!r}, {rerr}")
         # Recording again with the same seed gives the same run.
-        out2, dig2 = record(os.path.join(WORK, f"race{seed}b.log"), seed)
+        out2, dig2 = record(os.path.join(WORK, f"race{seed}b.log"), seed, elf=RACE_SMALL)
         if out2 != out or dig2 != dig:
             fail(f"two recordings with seed {seed} differ")
         print(f"seed {seed}: {out.strip()} digest {dig}: replayed 3 times identically, recorded twice identically")
