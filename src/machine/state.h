@@ -43,7 +43,9 @@ class StateWriter {
 // into memory that is not there.
 class StateReader {
  public:
+  // Reads `v` in place: it must outlive the reader (hence no temporaries).
   explicit StateReader(const std::vector<uint8_t>& v) : p_(v.data()), end_(v.data() + v.size()) {}
+  explicit StateReader(std::vector<uint8_t>&&) = delete;
   StateReader(const uint8_t* p, const uint8_t* end) : p_(p), end_(end) {}
 
   uint8_t u8() {
