@@ -25,7 +25,7 @@ if [ "${COREMU_QUICK:-0}" != 1 ]; then
   # The multi-hart guests, and the debugger's control of running harts.
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     ctest --test-dir build-tsan -j2 --timeout 600 --output-on-failure \
-      -R '^(guest|pool)_(smp_|demo|bench_).*_smp(4|64)$|^gdb_(breakpoint|watch|stepi_locked)(_pool)?$|^gdb_rsp_robustness$|^repl_(watch|step|events_shared|events_race)(_pool)?$|^guest_(litmus|smc)_smp4$'
+      -R '^(guest|pool)_(smp_|demo|bench_).*_smp(4|64)$|^gdb_(breakpoint|watch|stepi_locked)(_pool)?$|^gdb_rsp_robustness$|^repl_(watch|step|events_shared|events_race)(_pool)?$|^guest_(litmus|smc)_smp4$|^gdb_replay_(watch|step)$|^repl_replay_race$|^replay_(deterministic|race|killed)$'
 
   stage "libFuzzer (${COREMU_FUZZ_SECONDS:=20}s per target)"
   cmake --preset fuzz >/dev/null
