@@ -192,5 +192,46 @@ elif CASE == "other-image":
         fail(f"replay against another kernel: status {rc}, {rout!r} {rerr}")
     print("other image refused:", rerr.strip())
 
+elif CASE == "events":
+    # The timeline: IPIs and interrupts of smp_ipi, and the shared counter of
+    # the race with arrows between harts; the same file from two replays.
+    import json
+    log = os.path.join(WORK, "ipi.log")
+    m = ["-M", "virt", "-bios", "none", "-smp", "4", "-nographic", "-kernel", os.path.join(GUESTS, "smp_ipi.elf")]
+    rc, out, err = run(["record", "-o", log] + m)
+    if rc != 0:
+        fail(f"record smp_ipi: {rc} {err}")
+    files = []
+    for k in range(2):
+        ev = os.path.join(WORK, f"ipi{k}.json")
+        rc, rout, rerr = run(["replay", log, "--events", ev])
+        if rc != 0 or rout != out:
+            fail(f"replay --events: {rc} {rerr}")
+        files.append(open(ev).read())
+    if files[0] != files[1]:
+        fail("two replays wrote different timelines")
+    evs = json.loads(files[0])["traceEvents"]
+    cats = {e.get("cat") for e in evs}
+    ipis = [e for e in evs if e.get("cat") == "ipi"]
+    irqs = [e for e in evs if e.get("cat") == "interrupt"]
+    tracks = {e["tid"] for e in evs if e.get("ph") == "M" and e["name"] == "thread_name"}
+    if not ipis or not irqs or tracks != {0, 1, 2, 3}:
+        fail(f"timeline lacks IPIs ({len(ipis)}) or interrupts ({len(irqs)}), or tracks {tracks}: {cats}")
+    log2 = os.path.join(WORK, "race.log")
+    record(log2, 6, elf=RACE_SMALL)
+    ev = os.path.join(WORK, "race.json")
+    rc, rout, rerr = run(["replay", log2, "--events", ev, "--watch", "counter"])
+    evs = json.loads(open(ev).read())["traceEvents"]
+    shared = [e for e in evs if e.get("cat") == "shared"]
+    flows = [e for e in evs if e.get("cat") == "flow"]
+    cross = [e for e in shared if "from_hart" in e["args"] and e["args"]["from_hart"] != e["tid"]]
+    if rc != 0 or not shared or not flows or not cross:
+        fail(f"race timeline: status {rc}, {len(shared)} shared, {len(flows)} flow, {len(cross)} cross-hart: {rerr}")
+    rc, rout, rerr = run(["replay", log2, "--watch", "counter"])
+    if rc != 1 or "--events" not in rerr:
+        fail(f"--watch without --events: {rc} {rerr}")
+    print(f"events: smp_ipi {len(ipis)} IPIs, {len(irqs)} interrupts on 4 tracks (identical twice); "
+          f"race {len(shared)} counter accesses, {len(cross)} read another hart's write")
+
 else:
     fail(f"unknown case {CASE}")
