@@ -205,7 +205,10 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     fmt::print(stderr, "coremu: replay: stopped at position {}\nstate digest: {:016x}\n", det.steps(), digest);
     return 0;
   }
-  fmt::print(stderr, "final state digest: {:016x}\n", digest);
+  if (debugged && rep)
+    fmt::print(stderr, "state digest at position {}: {:016x}\n", det.steps(), digest);
+  else
+    fmt::print(stderr, "final state digest: {:016x}\n", digest);
   if (rep && rep->end() && !debugged && rep->end()->digest != digest) {
     fmt::print(stderr, "coremu: replay: divergence: the final state digest differs from the recording's ({:016x})\n",
                rep->end()->digest);
