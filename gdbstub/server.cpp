@@ -190,6 +190,13 @@ void Server::end_session() {
   if (exited_) return;
   if (!stopped_) d_.runner().pause_all();
   for (const auto& p : d_.points()) d_.remove_point(p.id);
+  if (d_.runner().replaying()) {
+    // A replay exists to be looked at: when its debugger leaves, it ends
+    // (where it stands; coremu prints the state digest there).
+    d_.runner().stop();
+    exited_ = true;
+    return;
+  }
   std::vector<HartAction> all(d_.num_harts(), HartAction::kContinue);
   d_.runner().resume(all);
   // A stop that was pending is moot now that nobody listens: drain it.
