@@ -87,8 +87,12 @@ void DetRunner::update_timers() {
 
 void DetRunner::check_digest() {
   std::vector<std::pair<uint64_t, uint64_t>> hs(n_);
-  for (unsigned i = 0; i < n_; ++i) hs[i] = {m_->hart(i).steps(), m_->hart(i).state_hash()};
-  std::string why = journal_->digest(slice_, pos_, hs);
+  std::vector<uint64_t> ic(n_);
+  for (unsigned i = 0; i < n_; ++i) {
+    hs[i] = {m_->hart(i).steps(), m_->hart(i).state_hash()};
+    ic[i] = m_->hart(i).icount();
+  }
+  std::string why = journal_->digest(slice_, pos_, hs, ic);
   if (!why.empty() && divergence_.empty()) divergence_ = why;
 }
 

@@ -56,9 +56,11 @@ class Journal {
   virtual void input(uint64_t slice, const uint8_t* data, size_t len) {}
   // An interrupt taken by hart h. Replay: "" if the log agrees, else why not.
   virtual std::string interrupt(uint64_t slice, const rv64::Hart& h, uint64_t cause) = 0;
-  // Hart digests {steps, hash} at the start of `slice`. Replay: "" if the log
-  // agrees, else a report naming the first divergent hart.
-  virtual std::string digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts) = 0;
+  // Hart digests {steps, hash} at the start of `slice` (and each hart's
+  // icount, for reports). Replay: "" if the log agrees, else a report
+  // naming the first divergent hart.
+  virtual std::string digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts,
+                             const std::vector<uint64_t>& icounts) = 0;
   // Record: a moment to write buffered records out (between slices; `now`:
   // the machine is about to wait for input, write everything).
   virtual void sync(uint64_t slice, bool now) {}

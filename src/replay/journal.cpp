@@ -92,7 +92,8 @@ std::string Recorder::interrupt(uint64_t slice, const rv64::Hart& h, uint64_t ca
   return {};
 }
 
-std::string Recorder::digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts) {
+std::string Recorder::digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts,
+                             const std::vector<uint64_t>&) {
   Record r;
   r.kind = Record::kDigest;
   r.slice = slice;
@@ -170,15 +171,17 @@ std::string Replayer::interrupt(uint64_t slice, const rv64::Hart& h, uint64_t ca
                      slice, h.hartid(), cause & 0xff, h.icount(), r.hart, r.cause & 0xff, r.icount, r.slice);
 }
 
-std::string Replayer::digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts) {
+std::string Replayer::digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts,
+                             const std::vector<uint64_t>& icounts) {
   auto it = digests_.find(slice);
   if (it == digests_.end()) return {};
   const Record& r = it->second;
   for (size_t i = 0; i < harts.size(); ++i) {
     if (i >= r.harts.size() || r.harts[i] != harts[i])
-      return fmt::format("divergence at slice {} (position {}): hart {} (now at step {}) differs from the recording "
-                         "(step {}): its state digest is {:016x}, recorded {:016x}",
-                         slice, pos, i, harts[i].first, i < r.harts.size() ? r.harts[i].first : 0, harts[i].second,
+      return fmt::format("divergence at slice {} (position {}): hart {} at icount {} (step {}) differs from the "
+                         "recording (step {}): its state digest is {:016x}, recorded {:016x}",
+                         slice, pos, i, i < icounts.size() ? icounts[i] : 0, harts[i].first,
+                         i < r.harts.size() ? r.harts[i].first : 0, harts[i].second,
                          i < r.harts.size() ? r.harts[i].second : 0);
   }
   return {};

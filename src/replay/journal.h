@@ -28,7 +28,8 @@ class Recorder final : public coremu::Journal {
   bool replaying() const override { return false; }
   void input(uint64_t slice, const uint8_t* data, size_t len) override;
   std::string interrupt(uint64_t slice, const rv64::Hart& h, uint64_t cause) override;
-  std::string digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts) override;
+  std::string digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts,
+                     const std::vector<uint64_t>& icounts) override;
   void sync(uint64_t slice, bool now) override;
   void finish(uint64_t slice, int status, uint64_t pos, uint64_t final_digest);
   uint64_t bytes() const { return w_.bytes_written(); }
@@ -46,7 +47,8 @@ class Replayer final : public coremu::Journal {
   bool has_more(uint64_t slice) override;
   uint64_t covered_slice() const override { return covered_; }
   std::string interrupt(uint64_t slice, const rv64::Hart& h, uint64_t cause) override;
-  std::string digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts) override;
+  std::string digest(uint64_t slice, uint64_t pos, const std::vector<std::pair<uint64_t, uint64_t>>& harts,
+                     const std::vector<uint64_t>& icounts) override;
   uint64_t mark() const override { return next_irq_; }
   void rewind(uint64_t mark) override { next_irq_ = mark; }
   // The recording's end (exit status and final digest), if it has one.

@@ -192,6 +192,21 @@ elif CASE == "other-image":
         fail(f"replay against another kernel: status {rc}, {rout!r} {rerr}")
     print("other image refused:", rerr.strip())
 
+elif CASE == "input":
+    # UART input read from stdin while recording comes from the log in replay.
+    log = os.path.join(WORK, "input.log")
+    m = ["-M", "virt", "-bios", "none", "-smp", "2", "-nographic", "-kernel", os.path.join(GUESTS, "repl_uart.elf")]
+    p = subprocess.run([COREMU, "record", "-o", log] + m, input="hello 42\n", capture_output=True, text=True,
+                       timeout=120)
+    if p.returncode != 42 or "got: hello 42" not in p.stdout or not digest(p.stderr):
+        fail(f"record with input: status {p.returncode}, {p.stdout!r} {p.stderr}")
+    for k in range(2):
+        rc, out, err = run(["replay", log])  # stdin is /dev/null: the input must come from the log
+        if rc != 42 or out != p.stdout or digest(err) != digest(p.stderr):
+            fail(f"replay {k}: status {rc}, {out!r} {err}")
+    print("input: 'hello 42' typed while recording; replayed twice without stdin: same output, status 42, digest",
+          digest(p.stderr))
+
 elif CASE == "events":
     # The timeline: IPIs and interrupts of smp_ipi, and the shared counter of
     # the race with arrows between harts; the same file from two replays.

@@ -128,7 +128,7 @@ TEST(DetRunner, ReplayReportsTheFirstDivergence) {
   machine::Machine m(race_machine(), r, r);
   r.run(m);
   EXPECT_TRUE(r.diverged());
-  EXPECT_NE(r.end_note().find("hart 2"), std::string::npos) << r.end_note();
+  EXPECT_NE(r.end_note().find("hart 2 at icount "), std::string::npos) << r.end_note();
   std::remove(path.c_str());
   std::remove(bad.c_str());
 }
