@@ -494,6 +494,9 @@ int DetRunner::run(machine::Machine& m) {
   }
   m.on_shutdown = nullptr;
   for (unsigned i = 0; i < n_; ++i) m.hart(i).set_interrupt_observer(nullptr);
+  // The checkpoints belong to this machine, which may go before this runner.
+  ck_.clear();
+  ckpts_.reset();
   return status;
 }
 
