@@ -24,7 +24,7 @@ qemu=${QEMU:-qemu-system-riscv64}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 quick=${BENCH_QUICK:-0}
-if [ "$quick" = 1 ]; then compute=4000000 spin=100000 rev=20; else compute=40000000 spin=1000000 rev=${BENCH_REVERSE_STEPS:-300}; fi
+if [ "$quick" = 1 ]; then compute=4000000 spin=100000 rev=20; else compute=40000000 spin=1000000 rev=${BENCH_REVERSE_STEPS:-1000}; fi
 [ -x "$coremu" ] || { echo "bench: $coremu missing: build first" >&2; exit 2; }
 status=0
 
@@ -88,6 +88,7 @@ if command -v gdb-multiarch >/dev/null; then
   cat >"$tmp/rev.py" <<PY
 import time, gdb
 gdb.execute("set pagination off")
+gdb.execute("set remotetimeout 1200")  # a goto across the recording replays it
 gdb.execute("target remote :$port")
 steps = $steps
 worst = 0.0
@@ -101,11 +102,17 @@ for frac in (0.95, 0.75, 0.5, 0.25, 0.05):
 print("reverse-stepi worst: %.3f s" % worst)
 gdb.execute("kill")
 PY
-  timeout 600 gdb-multiarch -q -batch -x "$tmp/rev.py" "$guests/bench_compute.elf" 2>&1 | grep -a 'reverse-stepi' ||
-    { echo "bench: reverse-stepi session failed" >&2; status=1; }
+  timeout 1800 gdb-multiarch -q -batch -x "$tmp/rev.py" "$guests/bench_compute.elf" >"$tmp/gdb.out" 2>&1
+  if grep -aq 'reverse-stepi worst' "$tmp/gdb.out"; then
+    grep -a '^reverse-stepi' "$tmp/gdb.out"
+  else
+    echo "bench: reverse-stepi session failed:" >&2
+    tail -n 5 "$tmp/gdb.out" >&2
+    status=1
+  fi
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
-  echo "(recording of $steps steps took $rec s to record)"
+  echo "(a recording of $steps steps, $rec s to record; each goto replays from the nearest checkpoint)"
 fi
 echo "host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 exit $status
