@@ -386,6 +386,15 @@ void EventMonitor::on_sync(rv64::Hart& h, uint64_t icount) {
 
 // ---- Chrome trace ----
 
+std::string json_escape(const std::string& s) {
+  std::string esc;
+  for (char c : s) {
+    if (c == '"' || c == '\\') esc += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) esc += c;
+  }
+  return esc;
+}
+
 bool EventMonitor::export_chrome(const std::string& path, std::string& err) const {
   std::vector<TraceRecord> recs = records();
   std::FILE* f = std::fopen(path.c_str(), "w");
@@ -399,12 +408,7 @@ bool EventMonitor::export_chrome(const std::string& path, std::string& err) cons
     fmt::print(f, ",\n{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":{},\"args\":{{\"name\":\"hart {}\"}}}}",
                h, h);
   for (const TraceRecord& r : recs) {
-    std::string sym = symbolize ? symbolize(r.pc) : std::string();
-    std::string esc;
-    for (char c : sym) {
-      if (c == '"' || c == '\\') esc += '\\';
-      if (static_cast<unsigned char>(c) >= 0x20) esc += c;
-    }
+    std::string esc = json_escape(symbolize ? symbolize(r.pc) : std::string());
     // One microsecond per access in the global order: "ts" is the sequence number.
     fmt::print(f,
                ",\n{{\"name\":\"{} {:#x}\",\"cat\":\"mem\",\"ph\":\"X\",\"ts\":{},\"dur\":1,\"pid\":0,\"tid\":{},"

@@ -73,6 +73,9 @@ struct TraceRecord {
 // Exception cause names for `break trap` ("ecall-s", "page-fault-load"...).
 std::optional<uint64_t> parse_cause(const std::string& s);
 std::string cause_name(uint64_t cause);  // interrupts too ("irq-mti")
+// `s` as the inside of a JSON string (quotes and backslashes escaped,
+// control characters dropped), for the Chrome trace files.
+std::string json_escape(const std::string& s);
 const char* event_kind_name(EventKind k);
 
 class EventMonitor final : public rv64::EventHooks {

@@ -83,12 +83,7 @@ bool Timeline::write(const std::string& path, std::string& err) const {
                h, h);
   for (size_t i = 0; i < events_.size(); ++i) {
     const Event& e = events_[i];
-    std::string sym, esc;
-    sym = m_.symbols().describe(e.pc);
-    for (char c : sym) {
-      if (c == '"' || c == '\\') esc += '\\';
-      if (static_cast<unsigned char>(c) >= 0x20) esc += c;
-    }
+    std::string esc = coremu::json_escape(m_.symbols().describe(e.pc));
     fmt::print(f,
                ",\n{{\"name\":\"{}\",\"cat\":\"{}\",\"ph\":\"X\",\"ts\":{},\"dur\":1,\"pid\":0,\"tid\":{},"
                "\"args\":{{\"pc\":\"{:#x}\",\"symbol\":\"{}\",\"icount\":{}{}{}}}}}",

@@ -59,6 +59,21 @@ RunResult run_once(DetOptions o, coremu::Journal* j = nullptr) {
   return res;
 }
 
+// Records a run with these options (a chaos seed) to `path`.
+RunResult record(const DetOptions& o, const std::string& path) {
+  replay::Header h;
+  h.coremu_version = "test";
+  h.harts = 4;
+  h.quantum = o.quantum;
+  h.chaos = o.chaos_seed.has_value();
+  h.chaos_seed = o.chaos_seed.value_or(0);
+  h.digest_interval = o.digest_interval;
+  replay::Recorder recorder(path, h);
+  RunResult rec = run_once(o, &recorder);
+  recorder.finish(1000000, rec.status, rec.steps, rec.digest);
+  return rec;
+}
+
 std::string tmpfile(const char* tag) {
   return std::string("/tmp/coremu-test-det-") + tag + "-" + std::to_string(getpid()) + ".log";
 }
@@ -85,20 +100,8 @@ TEST(DetRunner, ReplayReportsTheFirstDivergence) {
   DetOptions o;
   o.chaos_seed = 6;
   o.digest_interval = 4;
-  replay::Header h;
-  h.coremu_version = "test";
-  h.harts = 4;
-  h.quantum = o.quantum;
-  h.chaos = true;
-  h.chaos_seed = 6;
-  h.digest_interval = o.digest_interval;
   std::string path = tmpfile("rec");
-  RunResult rec;
-  {
-    replay::Recorder recorder(path, h);
-    rec = run_once(o, &recorder);
-    recorder.finish(1000000, rec.status, rec.steps, rec.digest);
-  }
+  RunResult rec = record(o, path);
   // An honest replay matches.
   {
     replay::LogReader reader(path);
@@ -139,20 +142,8 @@ TEST(DetRunner, GoToAndReverseReachTheSameStates) {
   DetOptions o;
   o.chaos_seed = 6;
   o.checkpoint_interval = 1'000;  // many checkpoints in a short run
-  replay::Header h;
-  h.coremu_version = "test";
-  h.harts = 4;
-  h.quantum = o.quantum;
-  h.chaos = true;
-  h.chaos_seed = 6;
-  h.digest_interval = o.digest_interval;
   std::string path = tmpfile("tt");
-  RunResult rec;
-  {
-    replay::Recorder recorder(path, h);
-    rec = run_once(o, &recorder);
-    recorder.finish(1000000, rec.status, rec.steps, rec.digest);
-  }
+  RunResult rec = record(o, path);
   replay::LogReader reader(path);
   replay::Replayer rep(reader);
   DetRunner r(o);
