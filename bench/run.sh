@@ -6,8 +6,11 @@
 # `bench: insns=N` line each guest prints). Then the uniprocessor overhead of
 # the parallel layer (coremu vs build/direct_run), and the host. Workloads
 # (default: all, in this order): compute atomic spinlock ipi stream opensbi
-# uniproc. Also each emulator's CPU time (user + system, all threads).
-# bench/README.md describes each workload and column.
+# uniproc events linux. Also each emulator's CPU time (user + system, all
+# threads). bench/README.md describes each workload and column.
+# `linux` boots scripts/guest/build-linux.sh's kernel (built or taken from
+# the cache) to its init and through the init's workload on 1, 4, 64, 128
+# and 255 harts: coremu with its built-in SBI, QEMU with its OpenSBI.
 #
 # Environment:
 #   BENCH_QUICK=1     a short sanity run: a tenth of the work, fewer hart counts
@@ -23,6 +26,9 @@
 #                     pool; default: coremu's default, one thread per hart)
 #   QEMU=PATH         the QEMU binary (default: qemu-system-riscv64)
 #   OPENSBI_FW=PATH   firmware for the opensbi workload (default: Debian's fw_jump.elf)
+#   BENCH_LINUX_DIR=D the kernel for `linux` (D/Image; default: build-linux.sh's output)
+#   BENCH_LINUX_HARTS="..." hart counts for `linux` (default: 1 4 64 128 255; quick: 1 4)
+#   BENCH_LINUX_TIMEOUT=S per-run timeout of `linux` (default: 180)
 #
 # Exit status: 0 if every run passed (QEMU timeouts are not failures), 1 if
 # a run failed (coremu or QEMU exited non-zero, coremu timed out, the guest
@@ -42,7 +48,7 @@ timeout_s=${BENCH_TIMEOUT:-60}
 reps=${BENCH_REPS:-1}
 quick=${BENCH_QUICK:-0}
 logdir=${BENCH_LOGDIR:-$build/bench-logs}
-all_workloads="compute atomic spinlock ipi stream opensbi uniproc events"
+all_workloads="compute atomic spinlock ipi stream opensbi uniproc events linux"
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die() { echo "bench: $*" >&2; exit 2; }
@@ -278,7 +284,7 @@ for w in "${selected[@]}"; do
     opensbi)
       row opensbi "$opensbi_harts" payload -M virt -nographic -m 256M -smp "$opensbi_harts" \
         -bios "$fw" -kernel "$guests/bench_opensbi_payload.elf" ;;
-    uniproc | events) ;;  # their own tables, below
+    uniproc | events | linux) ;;  # their own tables, below
   esac
 done
 
@@ -333,6 +339,63 @@ if wants events; then
         "$(awk -v a="$b_secs" -v b="$a_secs" 'BEGIN { printf "%.3f", a / b }')"
     fi
   done
+fi
+
+# Linux boot: the same kernel and command line on both emulators; each
+# console line is time-stamped as it arrives, so the table gives the wall
+# time from the emulator's start to the init's first line ("init: started")
+# and to its result line ("init: PASS"), and to the process's exit.
+if wants linux; then
+  if [ "$quick" = 1 ]; then linux_harts=${BENCH_LINUX_HARTS:-1 4}; else linux_harts=${BENCH_LINUX_HARTS:-1 4 64 128 255}; fi
+  linux_timeout=${BENCH_LINUX_TIMEOUT:-180}
+  ldir=${BENCH_LINUX_DIR:-}
+  if [ -z "$ldir" ]; then
+    ldir=$(./scripts/guest/build-linux.sh 2>"$logdir/build-linux.log" | tail -n1) || ldir=""
+  fi
+  # linux_run LOG CMD...: runs CMD with time-stamped output; sets l_status
+  # (ok, timeout, fail:N), l_init, l_pass, l_exit (seconds from the start, or "").
+  linux_run() {
+    local log=$1 t0 rc
+    shift
+    t0=$EPOCHREALTIME
+    timeout -k 5 "$linux_timeout" "$@" </dev/null 2>&1 |
+      while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done >"$log"
+    rc=${PIPESTATUS[0]}
+    l_exit=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+    case $rc in 0) l_status=ok ;; 124 | 137) l_status=timeout ;; *) l_status="fail:$rc" ;; esac
+    l_init=$(awk -v a="$t0" '/init: started/ { printf "%.2f", $1 - a; exit }' "$log")
+    l_pass=$(awk -v a="$t0" '/init: PASS/ { printf "%.2f", $1 - a; exit }' "$log")
+  }
+  lcol() {  # STATUS VALUE
+    if [ -n "$2" ]; then printf '%s' "$2"
+    elif [ "$1" = timeout ]; then printf 'not in %ss' "$linux_timeout"
+    elif [ "$1" = ok ]; then printf -- '-'
+    else printf 'cannot run'; fi
+  }
+  [ $header_done = 1 ] && echo
+  if [ -z "$ldir" ] || [ ! -f "$ldir/Image" ]; then
+    fail "linux: no kernel (scripts/guest/build-linux.sh failed, see $logdir/build-linux.log)" "$logdir/build-linux.log"
+  else
+    echo "Linux boot ($ldir/Image, built-in initramfs): seconds from the emulator's start to init's first line,"
+    echo "to its PASS line (the workload done), and to the exit; coremu with its built-in SBI, QEMU with -bios default"
+    printf '  %5s %10s %10s %10s %14s %14s %14s %8s\n' harts c_init c_pass c_exit q_init q_pass q_exit ratio
+    for n in $linux_harts; do
+      largs=(-M virt -m 512M -nographic -no-reboot -smp "$n" -kernel "$ldir/Image" -append "console=ttyS0 cpus=$n")
+      clog=$logdir/linux-$n-coremu.log qlog=$logdir/linux-$n-qemu.log
+      linux_run "$clog" "$coremu" ${BENCH_ACCEL:+-accel "$BENCH_ACCEL"} "${largs[@]}"
+      cs=$l_status ci=$l_init cp=$l_pass ce=$l_exit
+      linux_run "$qlog" "$qemu" -bios default "${largs[@]}"
+      qs=$l_status qi=$l_init qp=$l_pass qe=$l_exit
+      if [ "$cs" != ok ] || [ -z "$cp" ]; then fail "linux -smp $n: coremu: $cs, no PASS line" "$clog"; fi
+      ratio=-
+      if [ -n "$cp" ] && [ -n "$qp" ]; then ratio=$(awk -v a="$cp" -v b="$qp" 'BEGIN { printf "%.2f", a / b }'); fi
+      [ "$cs" = ok ] || ce=""
+      [ "$qs" = ok ] || qe=""
+      printf '  %5s %10s %10s %10s %14s %14s %14s %8s\n' "$n" "$(lcol "$cs" "$ci")" "$(lcol "$cs" "$cp")" \
+        "$(lcol "$cs" "$ce")" "$(lcol "$qs" "$qi")" "$(lcol "$qs" "$qp")" "$(lcol "$qs" "$qe")" "$ratio"
+    done
+    echo "  (ratio: coremu / QEMU to the PASS line; below 1 coremu is faster)"
+  fi
 fi
 
 suite_secs=$(awk -v a="$suite_t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')

@@ -7,7 +7,8 @@ PACKAGES=(
   build-essential cmake pkg-config python3
   libfmt-dev libelf-dev libfdt-dev libreadline-dev libgtest-dev libzstd-dev libxxhash-dev
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf picolibc-riscv64-unknown-elf
-  gcc-riscv64-linux-gnu
+  gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
+  linux-source-6.1 bc flex bison cpio libssl-dev xz-utils
   gdb-multiarch device-tree-compiler
   opensbi u-boot-qemu qemu-system-misc
   clang libclang-rt-14-dev

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Quick start, step 2: the whole test suite. Installs what is missing, then
-#   1. ASan+UBSan build: unit tests and guest programs (up to 64 harts);
-#   2. ThreadSanitizer build: the multi-hart guest programs, and the GDB
-#      server and the REPL driving running harts;
+#   0. builds the test Linux kernel (scripts/guest/build-linux.sh; cached in
+#      ~/.cache/coremu/linux: about 5 minutes of 2 cores the first time,
+#      seconds after), so that the linux_* tests of every stage find it;
+#   1. ASan+UBSan build: unit tests and guest programs (up to 64 harts),
+#      Linux on 1 and 4 harts;
+#   2. ThreadSanitizer build: the multi-hart guest programs, Linux on 4
+#      harts, and the GDB server and the REPL driving running harts;
 #   3. libFuzzer targets for the parsers of outside input, run briefly;
 #   4. the default build: every test (unit, guest programs up to 255 harts,
-#      OpenSBI/U-Boot boots, command-line errors). Its summary comes last.
+#      OpenSBI/U-Boot boots, Linux up to 255 harts, command-line errors).
+#      Its summary comes last.
 # COREMU_QUICK=1 skips 1-3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,11 +18,14 @@ cd "$(dirname "$0")/.."
 
 stage() { echo; echo "=== test.sh: $*"; }
 
+stage "Linux kernel for the linux_* tests (cached)"
+./scripts/guest/build-linux.sh >/dev/null
+
 if [ "${COREMU_QUICK:-0}" != 1 ]; then
   stage "ASan+UBSan"
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j2
-  ctest --test-dir build-asan -j2 --timeout 600 --output-on-failure -E 'smp255|^(opensbi|uboot)'
+  ctest --test-dir build-asan -j2 --timeout 600 --output-on-failure -E 'smp255|^(opensbi|uboot)|^linux_(boot_(16|64|255)|opensbi|append|initrd|fail)'
 
   stage "ThreadSanitizer (multi-hart guests)"
   cmake --preset tsan -DCOREMU_TESTS=ON >/dev/null
@@ -28,7 +36,7 @@ if [ "${COREMU_QUICK:-0}" != 1 ]; then
   for re in '^(guest|pool)_(smp_|demo|bench_).*_smp(4|64)$' '^guest_(litmus|smc)_smp4$' \
             '^gdb_(breakpoint|watch|stepi_locked|rsp_robustness|replay_watch|replay_step)(_pool)?$' \
             '^repl_(watch|step|events_shared|events_race|replay_race)(_pool)?$' \
-            '^replay_(deterministic|race|killed)$' '^(DetRunner|ServerFixture|ReplFixture)[.]'; do
+            '^replay_(deterministic|race|killed)$' '^(DetRunner|ServerFixture|ReplFixture)[.]' '^linux_boot_4$'; do
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
       ctest --test-dir build-tsan -j2 --timeout 600 --output-on-failure --no-tests=error -R "$re"
   done

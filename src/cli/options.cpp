@@ -210,7 +210,10 @@ class Parser {
   void machine_opt(const std::string& opt, const std::string& arg);
   void smp(const std::string& opt, const std::string& arg);
   void memory(const std::string& opt, const std::string& arg);
-  void bios(const std::string& opt, const std::string& arg) { o_.machine.bios = file_arg(opt, arg); }
+  void bios(const std::string& opt, const std::string& arg) {
+    o_.machine.bios = file_arg(opt, arg);
+    bios_given_ = true;
+  }
   void kernel(const std::string& opt, const std::string& arg) { o_.machine.kernel = file_arg(opt, arg); }
   void initrd(const std::string& opt, const std::string& arg) { o_.machine.initrd = file_arg(opt, arg); }
   void append(const std::string&, const std::string& arg) { o_.machine.append = arg; }
@@ -282,6 +285,7 @@ class Parser {
   Options o_;
   bool stop_ = false;          // help or version seen: stop parsing
   bool serial_given_ = false;
+  bool bios_given_ = false;
   std::map<std::string, DriveState> drives_;
   std::map<std::string, unsigned> auto_id_count_;  // interface -> drives given an automatic id
   std::vector<BlkRequest> blk_requests_;           // from -device, checked once every -drive is known
@@ -292,7 +296,7 @@ constexpr OptionSpec kOptions[] = {
      "the board (only virt); dumpdtb=FILE writes its device tree and exits; 'help' lists boards"},
     {"smp", "", "[cpus=]N[,maxcpus=N,sockets=1,cores=N,threads=N]", &Parser::smp, "number of harts, 1 to 1024"},
     {"m", "", "[size=]SIZE", &Parser::memory, "guest RAM: MiB, or with a suffix K, M, G, T (default 128M)"},
-    {"bios", "", "none|default|FILE", &Parser::bios, "M-mode firmware, ELF or raw binary (default none)"},
+    {"bios", "", "none|default|FILE", &Parser::bios, "firmware: default = coremu's built-in SBI (the default with -kernel), none, or an ELF/raw file"},
     {"kernel", "", "FILE", &Parser::kernel, "kernel, ELF or raw image"},
     {"initrd", "", "FILE", &Parser::initrd, "initial ramdisk"},
     {"append", "", "STRING", &Parser::append, "kernel command line (/chosen/bootargs)"},
@@ -377,6 +381,9 @@ void Parser::finish() {
   if (m.blk_devices.size() > machine::memmap::kVirtioCount)
     throw ConfigError(fmt::format("too many virtio block devices ({}): the virt board has {} virtio-mmio transports",
                                   m.blk_devices.size(), machine::memmap::kVirtioCount));
+  // As QEMU, which loads its bundled OpenSBI: a kernel without -bios runs
+  // on the default firmware, coremu's built-in SBI.
+  if (!bios_given_ && !m.kernel.empty()) m.bios = "default";
   if (m.kernel.empty() && m.bios == "none" && m.dumpdtb.empty())
     throw ConfigError("nothing to run: give -kernel FILE and/or -bios FILE (or no arguments at all for the demo)");
 }

@@ -33,7 +33,7 @@ struct VirtioBlkConfig {
 struct MachineConfig {
   unsigned smp = 1;
   uint64_t ram_size = 128ull << 20;
-  std::string bios = "none";  // "none" or a firmware file (ELF or raw binary)
+  std::string bios = "none";  // "none", "default" (the built-in SBI) or a firmware file (ELF or raw binary)
   std::string kernel;         // ELF or raw image; empty = none
   std::string initrd;
   std::string append;

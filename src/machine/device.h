@@ -29,6 +29,10 @@ class HartLines {
   virtual void set_line(unsigned hart, rv64::Irq irq, bool level) = 0;
   // The hart's timer deadline changed (mtimecmp written): re-arm sleepers.
   virtual void timer_changed(unsigned hart) = 0;
+  // Something was posted to the hart (rv64::Hart::post_request): a hart
+  // asleep in WFI re-checks wfi_wakeup_pending(). The default does what a
+  // timer change does, which re-evaluates a sleeper in both schedulers.
+  virtual void kick(unsigned hart) { timer_changed(hart); }
 };
 
 // The source of mtime (10 MHz timebase on virt). Owned by the parallel layer.

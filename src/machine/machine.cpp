@@ -16,6 +16,7 @@
 #include "machine/loader.h"
 #include "machine/plic.h"
 #include "machine/state.h"
+#include "machine/sbi.h"
 #include "machine/testdev.h"
 #include "machine/uart.h"
 #include "machine/virtio_blk.h"
@@ -59,10 +60,6 @@ bool overlaps(uint64_t a_lo, uint64_t a_hi, uint64_t b_lo, uint64_t b_hi) { retu
 
 }  // namespace
 
-namespace {
-constexpr const char* kDefaultFirmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf";
-}
-
 Machine::Machine(const MachineConfig& cfg, HartLines& lines, Clock& clock)
     : cfg_(validated(cfg)),
       lines_(lines),
@@ -71,12 +68,20 @@ Machine::Machine(const MachineConfig& cfg, HartLines& lines, Clock& clock)
       rom_(memmap::kMromSize, 0) {
   if (cfg_.bios.empty()) cfg_.bios = "none";
   if (cfg_.bios == "default") {
-    // As QEMU: -bios default is the distribution's OpenSBI (fw_dynamic).
-    // (The Linux issue replaces this with a built-in SBI.)
-    cfg_.bios = kDefaultFirmware;
-    if (access(kDefaultFirmware, R_OK) != 0)
-      throw ConfigError(fmt::format("-bios default: OpenSBI is not installed ({}); install Debian's opensbi "
-                                    "package or give -bios FILE", kDefaultFirmware));
+    // coremu's own SBI (sbi.h): no firmware image; S-mode ecalls are
+    // handled by the emulator.
+    if (cfg_.kernel.empty() && cfg_.dumpdtb.empty())
+      throw ConfigError("-bios default (coremu's built-in SBI) needs a kernel to boot: give -kernel FILE");
+    Sbi::Env env{
+        [this](unsigned i) -> rv64::Hart& { return *harts_[i]; },
+        [this](uint64_t pa, void* dst, uint64_t len) { return read_phys(pa, dst, len); },
+        [this](uint64_t pa, const void* src, uint64_t len) { return write_phys(pa, src, len); },
+        [this](const uint8_t* data, size_t len) { uart_->host_write(data, len); },
+        [this](uint8_t* dst, size_t len) { return uart_->host_read(dst, len); },
+        [this](int status) { request_shutdown(status); },
+        [this] { request_reboot(); },
+        [this](uint64_t pa) { return ram_.contains(pa, 2); }};
+    sbi_ = std::make_unique<Sbi>(cfg_.smp, lines_, std::move(env));
   }
   create_devices();
   attach_drives();
@@ -86,6 +91,10 @@ Machine::Machine(const MachineConfig& cfg, HartLines& lines, Clock& clock)
   for (unsigned i = 0; i < cfg_.smp; ++i) {
     harts_.push_back(std::make_unique<rv64::Hart>(i, *this));
     harts_.back()->reset(memmap::kMromBase);
+    if (sbi_) {
+      harts_.back()->set_sbi(sbi_.get());
+      sbi_->boot(*harts_.back(), entry_, fdt_addr_);
+    }
   }
 }
 
@@ -165,7 +174,7 @@ void Machine::load_images() {
     return nullptr;
   };
 
-  const bool firmware = cfg_.bios != "none";
+  const bool firmware = cfg_.bios != "none" && !sbi_;
   uint64_t high = base;  // end of the firmware and kernel images
   SymbolTable fw_syms, k_syms;
   if (firmware) {
@@ -179,14 +188,15 @@ void Machine::load_images() {
   if (!cfg_.kernel.empty()) {
     // Raw kernels follow the firmware at the next 2 MiB boundary (0x80200000,
     // where fw_jump expects them), or sit at the start of RAM without one.
-    uint64_t kaddr = firmware ? align_up(high, k2MiB) : base;
+    // With the built-in SBI, at 0x80200000 too (as QEMU with its OpenSBI).
+    uint64_t kaddr = sbi_ ? base + memmap::kKernelOffsetWithFirmware : firmware ? align_up(high, k2MiB) : base;
     LoadedImage k = load_image(cfg_.kernel, "kernel", kaddr, base, size);
     for (const Blob& b : k.blobs)
       if (const Placed* p = b.end() > b.addr ? clash(b.addr, b.end()) : nullptr)
         throw ConfigError(fmt::format("kernel '{}' at {} overlaps {} at {}", cfg_.kernel, range(k.low, k.high), p->what,
                                       range(p->lo, p->hi)));
     next_addr_ = k.entry;
-    if (!firmware) entry_ = k.entry;
+    if (!firmware) entry_ = k.entry;  // -bios none: the harts start there; -bios default: the boot hart
     kernel_low = k.low;
     high = std::max(high, k.high);
     k_syms = std::move(k.symbols);
@@ -287,6 +297,7 @@ void Machine::write_rom() {
   put64(kFwDynOff + 24, kFwDynModeS);
   put64(kFwDynOff + 32, 0);      // options
   put64(kFwDynOff + 40, ~0ull);  // boot_hart: any (lottery)
+  if (sbi_) sbi_->write_rom(rom_.data(), memmap::kMromBase);
 }
 
 void Machine::reset() {
@@ -295,7 +306,10 @@ void Machine::reset() {
   plic_->reset();
   clint_->reset();
   install_images();
-  for (auto& h : harts_) h->reset(memmap::kMromBase);
+  for (auto& h : harts_) {
+    h->reset(memmap::kMromBase);
+    if (sbi_) sbi_->boot(*h, entry_, fdt_addr_);
+  }
 }
 
 void Machine::set_serial_backend(CharBackend* backend) { uart_->set_backend(backend); }
@@ -441,6 +455,8 @@ void Machine::save_devices(StateWriter& w) const {
   w.u64(htif_page_);
   w.u32(static_cast<uint32_t>(virtio_.size()));
   for (const auto& v : virtio_) v->save(w);
+  w.boolean(sbi_ != nullptr);
+  if (sbi_) sbi_->save(w);
   w.boolean(shutdown_.load());
   w.boolean(status_valid_.load());
   w.u32(static_cast<uint32_t>(status_.load()));
@@ -462,6 +478,8 @@ void Machine::load_devices(StateReader& r) {
   if (r.u64() != htif_page_) StateReader::fail("state for another HTIF page");
   if (r.u32() != virtio_.size()) StateReader::fail("state for another number of virtio transports");
   for (auto& v : virtio_) v->load(r);
+  if (r.boolean() != (sbi_ != nullptr)) StateReader::fail("SBI state for a machine without the built-in SBI (or the reverse)");
+  if (sbi_) sbi_->load(r);
   bool shutdown = r.boolean(), valid = r.boolean();
   int status = static_cast<int>(r.u32());
   bool reboot = r.boolean();

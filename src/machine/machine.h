@@ -30,6 +30,7 @@ class Htif;
 class VirtioBlk;
 class StateWriter;
 class StateReader;
+class Sbi;
 struct Blob;
 
 // Symbols of a loaded ELF, for the REPL, backtraces and HTIF.
@@ -85,6 +86,8 @@ class Machine final : public rv64::Bus {
   const std::vector<uint8_t>& fdt() const { return fdt_; }
   uint64_t fdt_addr() const { return fdt_addr_; }
   uint64_t entry() const { return entry_; }
+  // The built-in SBI of `-bios default` (nullptr with -bios none or FILE).
+  Sbi* sbi() const { return sbi_.get(); }
 
   // rv64::Bus
   rv64::Ram& ram() override { return ram_; }
@@ -152,6 +155,7 @@ class Machine final : public rv64::Bus {
   std::unique_ptr<TestDevice> test_;
   std::unique_ptr<Htif> htif_;
   std::vector<std::unique_ptr<VirtioBlk>> virtio_;
+  std::unique_ptr<Sbi> sbi_;
   std::vector<Mapping> mappings_;  // sorted by base
   uint64_t htif_page_ = ~0ull;     // RAM page overlaid by HTIF, if any
 

@@ -57,6 +57,15 @@ void Uart::host_write(const uint8_t* data, size_t len) {
   if (backend_) backend_->write(data, len);
 }
 
+size_t Uart::host_read(uint8_t* dst, size_t len) {
+  std::lock_guard<std::mutex> lk(mu_);
+  size_t n = std::min(len, rx_.size());
+  std::copy(rx_.begin(), rx_.begin() + static_cast<std::ptrdiff_t>(n), dst);
+  rx_.erase(rx_.begin(), rx_.begin() + static_cast<std::ptrdiff_t>(n));
+  if (n) update_irq();
+  return n;
+}
+
 void Uart::push_rx(uint8_t byte) {
   if (rx_.size() >= rx_capacity()) {
     overrun_ = true;  // the new byte is lost

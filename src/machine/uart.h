@@ -29,6 +29,9 @@ class Uart final : public Device {
   // Sends host-originated bytes (e.g. HTIF console output) to the backend,
   // serialised with the guest's own transmissions.
   void host_write(const uint8_t* data, size_t len);
+  // Takes up to len received bytes out of the receive FIFO for the host
+  // side (the built-in SBI's console read); returns how many.
+  size_t host_read(uint8_t* dst, size_t len);
   // Power-on register state; lowers the interrupt line.
   void reset();
   // Machine state (machine/state.h): the registers and internal state,

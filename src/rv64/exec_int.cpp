@@ -120,7 +120,10 @@ RV_EXEC(fence_i) {
   h.pc += in.len;
   return kJump;
 }
-RV_EXEC(ecall) { return h.trap(uint64_t{kEcallU} + h.priv(), 0); }
+RV_EXEC(ecall) {
+  if (RV_UNLIKELY(h.priv() == kSupervisor && h.sbi() != nullptr)) return h.do_sbi_call(in);
+  return h.trap(uint64_t{kEcallU} + h.priv(), 0);
+}
 RV_EXEC(ebreak) { return h.trap(kBreakpoint, h.pc); }
 RV_EXEC(mret) { return h.do_mret(); }
 RV_EXEC(sret) { return h.do_sret(); }

@@ -3,8 +3,9 @@
 // A Hart executes instructions from decoded blocks, translates addresses
 // through its own software TLB and keeps an exact instruction count. It has
 // no threads and no locks: the only state other agents touch is `mip_hw_`
-// (interrupt lines raised by devices) and `attention_` (a request to leave
-// the execution loop), both atomics, through the thread-safe methods marked
+// (interrupt lines raised by devices), `requests_` (work posted by other
+// harts: IPIs, remote fences) and `attention_` (a request to leave the
+// execution loop), all atomics, through the thread-safe methods marked
 // below. Everything else belongs to whoever is running the hart.
 #pragma once
 
@@ -123,6 +124,22 @@ struct EventRange {
   bool operator==(const EventRange&) const = default;
 };
 
+// A Supervisor Binary Interface implemented by the host (machine::Sbi, the
+// built-in firmware of `-bios default`): an ecall from S-mode goes to it
+// instead of trapping to M-mode. Costs nothing when unset (one pointer test
+// in the ecall handler). Both calls come from the hart's own thread.
+class SbiHandler {
+ public:
+  virtual ~SbiHandler() = default;
+  // S-mode executed ecall (a0-a7 in h.x; results into a0/a1). Returns true
+  // if it moved the hart itself (h.pc set: hart stopped, machine reset);
+  // false: execution continues after the ecall.
+  virtual bool on_ecall(Hart& h) = 0;
+  // A kReqSbi request posted to this hart (post_request) is being applied,
+  // at a block boundary, before the next instruction.
+  virtual void on_request(Hart& h) = 0;
+};
+
 // Kinds of memory access, for translation and faults.
 enum class Access : uint8_t { kRead = 0, kWrite = 1, kExec = 2 };
 
@@ -146,6 +163,21 @@ class Hart {
   void set_irq_line(Irq irq, bool level);
   // Makes run() return kAttention at its next block boundary.
   void request_attention() { attention_.fetch_or(2, std::memory_order_release); }
+  // Cross-hart requests (the built-in SBI's IPIs, remote fences and hart
+  // starts): the hart applies them itself at its next block boundary,
+  // before executing anything else; a hart asleep in WFI applies them when
+  // it next runs. kReqSsip and kReqSbi also end WFI (wfi_wakeup_pending), so
+  // the poster wakes a sleeping target through the runner afterwards.
+  enum Request : uint32_t {
+    kReqSsip = 1,      // set mip.SSIP (a supervisor software interrupt)
+    kReqFenceI = 2,    // drop the decoded-block cache (remote fence.i)
+    kReqSfenceVma = 4, // drop the TLB (remote sfence.vma, any address or ASID)
+    kReqSbi = 8,       // call the SbiHandler's on_request (e.g. HSM hart_start)
+  };
+  void post_request(uint32_t bits) {
+    requests_.fetch_or(bits, std::memory_order_acq_rel);
+    attention_.fetch_or(4, std::memory_order_release);
+  }
 
   // ---- queries ----
   unsigned hartid() const { return hartid_; }
@@ -167,7 +199,10 @@ class Hart {
   Priv priv() const { return priv_; }
   // True if an interrupt is pending and enabled in mie (WFI wake-up rule,
   // which ignores the global enables).
-  bool wfi_wakeup_pending() const { return (mip() & mie_) != 0; }
+  // A posted SSIP or SBI request also ends the sleep.
+  bool wfi_wakeup_pending() const {
+    return (mip() & mie_) != 0 || (requests_.load(std::memory_order_acquire) & (kReqSsip | kReqSbi)) != 0;
+  }
   uint64_t mip() const;
   // The stimecmp deadline if Sstc is enabled and armed, else UINT64_MAX.
   uint64_t sstc_deadline() const;
@@ -234,6 +269,14 @@ class Hart {
   // Event hooks (nullptr: none), the virtual ranges whose pages leave the
   // fast path for them, and whether synchronising instructions report.
   void set_events(EventHooks* hooks, std::vector<EventRange> ranges, bool sync);
+  // The built-in SBI (nullptr: S-mode ecalls trap to M-mode as usual).
+  void set_sbi(SbiHandler* sbi) { sbi_ = sbi; }
+  SbiHandler* sbi() const { return sbi_; }
+  // ecall from S-mode with an SbiHandler set (exec_int.cpp).
+  Flow do_sbi_call(const Insn& in) {
+    if (!sbi_->on_ecall(*this)) pc += in.len;
+    return kJump;
+  }
   bool events_active() const { return events_ != nullptr; }
   bool events_sync() const { return events_sync_; }
   const std::vector<EventRange>& event_ranges() const { return event_ranges_; }
@@ -381,6 +424,10 @@ class Hart {
 
   std::atomic<uint32_t> attention_{0};
   std::atomic<uint64_t> mip_hw_{0};
+  std::atomic<uint32_t> requests_{0};  // Request bits posted by other harts
+  uint32_t requests_saved_ = 0;  // requests_ as save_state/load_state move it
+  SbiHandler* sbi_ = nullptr;
+  void apply_requests();
   bool wfi_ = false;
   bool pause_ = false;
   unsigned spin_count_ = 0;

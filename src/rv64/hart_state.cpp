@@ -100,6 +100,7 @@ static void fields(IO& io, Hart& h, uint32_t& magic, uint32_t& hartid, uint8_t& 
   io.w64(h.resv_value);
   io.uns(h.resv_size);
   io.w64(mip_hw);
+  io.w32(h.requests_saved_);  // requests_ (an atomic): staged by save_state/load_state
   io.b(h.wfi_);
   io.b(h.pause_);
   io.uns(h.spin_count_);
@@ -148,6 +149,7 @@ void Hart::save_state(std::vector<uint8_t>& out) const {
   uint8_t priv = priv_;
   uint64_t mip_hw = mip_hw_.load(std::memory_order_acquire);
   uint8_t in_wfi = in_wfi_.load(std::memory_order_relaxed) ? 1 : 0;
+  const_cast<Hart&>(*this).requests_saved_ = requests_.load(std::memory_order_acquire);
   Saver s{Out(out)};
   // The Saver only reads the fields it is given.
   HartState::fields(s, const_cast<Hart&>(*this), magic, id, priv, mip_hw, in_wfi);
@@ -181,13 +183,15 @@ void Hart::load_state(const uint8_t*& p, const uint8_t* end) {
   x[32] = 0;
   priv_ = static_cast<Priv>(priv & 3);
   mip_hw_.store(mip_hw, std::memory_order_release);
+  requests_.store(requests_saved_, std::memory_order_release);
   in_wfi_.store(in_wfi != 0, std::memory_order_relaxed);
   stop_after_ = false;
   cur_insns_ = nullptr;
   flush_tlb();
   flush_code_cache();
   update_contexts();
-  attention_.fetch_or(1, std::memory_order_release);  // kAttnIrq: re-evaluate interrupts
+  // kAttnIrq: re-evaluate interrupts; kAttnReq: apply restored requests.
+  attention_.fetch_or(requests_saved_ ? 1 | 4 : 1, std::memory_order_release);
 }
 
 uint64_t Hart::state_hash() const {

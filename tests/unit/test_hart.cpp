@@ -353,12 +353,24 @@ TEST_F(HartTest, CounterWriteIsReadBackByNextInstruction) {
 }  // namespace
 
 namespace {
-TEST_F(HartTest, WfiDoesNotStallWhileAnInterruptIsPendingEvenIfMasked) {
-  // mie = 0, yet SSIP pending: WFI falls through (rv64si-p-wfi).
+TEST_F(HartTest, WfiDoesNotStallWhileAnEnabledInterruptIsPendingEvenIfGloballyMasked) {
+  // mie.SSIE = 1, SSIP pending, mstatus.MIE/SIE = 0: WFI falls through
+  // (rv64si-p-wfi).
   put(kBase, {kWfi, addi(1, 0, 1)});
   h.csr_write(0x344, 1 << kSSI);
+  h.csr_write(0x304, 1 << kSSI);
   EXPECT_EQ(h.run(2), Exit::kBudget);
   EXPECT_EQ(h.x[1], 1u);
+}
+
+TEST_F(HartTest, WfiStallsWhileOnlyAnInterruptDisabledInMieIsPending) {
+  // mie = 0 and SSIP pending (Linux's idle loop leaves STIP pending with
+  // STIE off): WFI sleeps; the runner wakes the hart for an enabled one.
+  put(kBase, {kWfi, addi(1, 0, 1)});
+  h.csr_write(0x344, 1 << kSSI);
+  EXPECT_EQ(h.run(2), Exit::kWfi);
+  EXPECT_EQ(h.x[1], 0u);
+  EXPECT_FALSE(h.wfi_wakeup_pending());
 }
 }  // namespace
 

@@ -48,7 +48,7 @@ TEST(Options, Defaults) {
   cli::Options o = parse({"-kernel", "k.elf"});
   EXPECT_FALSE(o.demo);
   EXPECT_EQ(o.machine.kernel, "k.elf");
-  EXPECT_EQ(o.machine.bios, "none");
+  EXPECT_EQ(o.machine.bios, "default");  // a kernel without -bios: the built-in SBI, as QEMU's OpenSBI
   EXPECT_EQ(o.machine.smp, 1u);
   EXPECT_EQ(o.machine.ram_size, 128ull << 20);
   EXPECT_EQ(o.machine.serial, "stdio");
