@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, step 2: the whole test suite. Installs what is missing, then
 #   0. builds the test Linux kernel (scripts/guest/build-linux.sh; cached in
-#      ~/.cache/coremu/linux: about 5 minutes of 2 cores the first time,
+#      ~/.cache/coremu/linux: about 3 minutes of 2 cores the first time,
 #      seconds after), so that the linux_* tests of every stage find it;
 #   1. ASan+UBSan build: unit tests and guest programs (up to 64 harts),
 #      Linux on 1 and 4 harts;
