@@ -765,6 +765,8 @@ Command parse_command(const std::vector<std::string>& args) {
 std::string help_text() {
   std::string out =
       "usage: coremu [options]\n"
+      "       coremu record -o FILE [options]        record a deterministic run\n"
+      "       coremu replay FILE [--repl|-s|-gdb DEV] [-S] [--to POS] [--events OUT.json [--watch SYM[:LEN]]]\n"
       "A parallel RISC-V (RV64GC) emulator of QEMU's virt board; options follow qemu-system-riscv64.\n"
       "Without arguments it runs the bundled demo guest. Options take one dash or two.\n\n";
   for (const OptionSpec& spec : kOptions) {
