@@ -1,4 +1,5 @@
 // The record/replay log file (src/replay/log.h, docs/replay-log-format.md).
+// The suite is lower case so that `ctest -R replaylog` finds it.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -109,7 +110,7 @@ std::string error_of(std::vector<uint8_t> bytes) {
 
 }  // namespace
 
-TEST(ReplayLog, RoundTripAllKinds) {
+TEST(replaylog, RoundTripAllKinds) {
   std::string path = temp_path("roundtrip");
   Header h = test_header(255);
   std::mt19937_64 rng(42);
@@ -157,7 +158,7 @@ TEST(ReplayLog, RoundTripAllKinds) {
   std::remove(path.c_str());
 }
 
-TEST(ReplayLog, ExtremeFieldValues) {
+TEST(replaylog, ExtremeFieldValues) {
   std::string path = temp_path("extreme");
   Header h;
   h.harts = replay::kMaxHarts;
@@ -179,7 +180,7 @@ TEST(ReplayLog, ExtremeFieldValues) {
   std::remove(path.c_str());
 }
 
-TEST(ReplayLog, WriterRefusesBadUse) {
+TEST(replaylog, WriterRefusesBadUse) {
   std::string path = temp_path("refuse");
   LogWriter w(path, test_header(4));
   w.add(irq(5, 3, 1));
@@ -197,7 +198,7 @@ TEST(ReplayLog, WriterRefusesBadUse) {
   std::remove(path.c_str());
 }
 
-TEST(ReplayLog, IoErrorsNameThePath) {
+TEST(replaylog, IoErrorsNameThePath) {
   try {
     LogWriter w("/nonexistent-dir/x.log", test_header());
     FAIL() << "no error";
@@ -214,7 +215,7 @@ TEST(ReplayLog, IoErrorsNameThePath) {
 }
 
 // Every way the last chunk can be cut leaves the earlier chunks usable.
-TEST(ReplayLog, CutAnywhereInLastChunkIsTruncation) {
+TEST(replaylog, CutAnywhereInLastChunkIsTruncation) {
   std::string path = temp_path("cut");
   std::vector<Record> first = {input(1, {'a'}), irq(2, 1, 100), digest(3, 4)};
   std::vector<Record> second = {irq(5, 0, 200), input(6, {'b', 'c'}), digest(7, 4)};
@@ -251,7 +252,7 @@ TEST(ReplayLog, CutAnywhereInLastChunkIsTruncation) {
 }
 
 // One flipped byte anywhere is an error that names where it is.
-TEST(ReplayLog, FlippedByteIsCorruption) {
+TEST(replaylog, FlippedByteIsCorruption) {
   std::string path = temp_path("flip");
   {
     LogWriter w(path, test_header());
@@ -284,7 +285,7 @@ TEST(ReplayLog, FlippedByteIsCorruption) {
   std::remove(path.c_str());
 }
 
-TEST(ReplayLog, NotALogAndOtherVersions) {
+TEST(replaylog, NotALogAndOtherVersions) {
   EXPECT_EQ(error_of({}), "t.log is empty, not a coremu replay log");
   EXPECT_EQ(error_of({'\x7f', 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0}),
             "t.log is not a coremu replay log (bad magic)");
@@ -303,7 +304,7 @@ TEST(ReplayLog, NotALogAndOtherVersions) {
 
 // A chunk that is well formed on the outside but claims too much is refused
 // before anything is allocated for it.
-TEST(ReplayLog, HostileLengthsAreRefused) {
+TEST(replaylog, HostileLengthsAreRefused) {
   std::string path = temp_path("hostile");
   {
     LogWriter w(path, test_header());
@@ -322,7 +323,7 @@ TEST(ReplayLog, HostileLengthsAreRefused) {
   std::remove(path.c_str());
 }
 
-TEST(ReplayLog, DestructorFlushesAndEmptyFlushWritesNothing) {
+TEST(replaylog, DestructorFlushesAndEmptyFlushWritesNothing) {
   std::string path = temp_path("dtor");
   {
     LogWriter w(path, test_header());
@@ -346,7 +347,7 @@ TEST(ReplayLog, DestructorFlushesAndEmptyFlushWritesNothing) {
 }
 
 // A recorder killed with SIGKILL leaves every chunk it flushed readable.
-TEST(ReplayLog, WriterKilledMidway) {
+TEST(replaylog, WriterKilledMidway) {
   std::string path = temp_path("killed");
   std::vector<Record> flushed;
   for (uint64_t s = 0; s < 2000; s++) flushed.push_back(irq(s, uint32_t(s % 4), s * 17));
@@ -375,7 +376,7 @@ TEST(ReplayLog, WriterKilledMidway) {
 
 // Chunks with good checksums around bad records (what a buggy writer, or a
 // forger, could produce) are refused, naming the chunk and the record.
-TEST(ReplayLog, MalformedRecordsAreRefused) {
+TEST(replaylog, MalformedRecordsAreRefused) {
   std::string path = temp_path("malformed");
   { LogWriter w(path, test_header(4)); }  // the file header and the header chunk
   const std::vector<uint8_t> base = slurp(path);
