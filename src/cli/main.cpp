@@ -153,6 +153,7 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     rep = std::make_unique<replay::Replayer>(*reader);
     det.set_journal(rep.get());
     if (cmd.has_to && !cmd.repl && cmd.gdb.empty()) det.set_stop_at(cmd.to);
+    if (rep->end()) det.set_end_at(rep->end()->global_steps);
   }
   std::unique_ptr<coremu::FileBackend> serial;
   if (opts.machine.serial != "none") {
@@ -195,6 +196,18 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     return 2;
   }
   if (rec) rec->finish(det.slices(), status, det.steps(), digest);
+  if (rep && det.reached_end_of_log() && !reader->truncated()) {
+    // The recording was stopped (e.g. Ctrl-A x) before the guest shut down.
+    fmt::print(stderr, "coremu: replay: reached the end of the recording at position {} (it was stopped there, "
+               "not shut down by the guest)\n", det.steps());
+    fmt::print(stderr, "final state digest: {:016x}\n", digest);
+    if (rep->end()->digest != digest && !debugged) {
+      fmt::print(stderr, "coremu: replay: divergence: the final state digest differs from the recording's ({:016x})\n",
+                 rep->end()->digest);
+      return 2;
+    }
+    return rep->end()->exit_status;
+  }
   if (rep && det.reached_end_of_log()) {
     fmt::print(stderr, "coremu: replay: the log is truncated ({}); replayed its complete prefix: {} slices, "
                "position {}\n", reader->truncation_note(), det.slices(), det.steps());

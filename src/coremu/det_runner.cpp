@@ -256,11 +256,15 @@ StopEvent DetRunner::advance(const Limits& lim) {
       ev.icount = sh.icount();
       return ev;
     }
+    if (pos_ == end_at_) {  // where a recording stopped without a shutdown
+      log_ended_ = true;
+      return stop_here(StopReason::kReplayEnd);
+    }
     if (pos_ == lim.pos || pos_ == stop_at_) return stop_here(StopReason::kStep);
     if (lim.before_hart == static_cast<int>(s_.cur) && h.steps() == lim.before_target)
       return stop_here(StopReason::kStep);
     uint64_t budget = s_.slice_end - h.steps();
-    uint64_t until = std::min(lim.pos, stop_at_);
+    uint64_t until = std::min({lim.pos, stop_at_, end_at_});
     if (until != ~0ull && until > pos_) budget = std::min(budget, until - pos_);
     if (lim.before_hart == static_cast<int>(s_.cur) && h.steps() < lim.before_target)
       budget = std::min(budget, lim.before_target - h.steps());

@@ -82,6 +82,10 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   void set_journal(Journal* j) { journal_ = j; }
   // Replay without a debugger: stop (and return) at this position.
   void set_stop_at(uint64_t pos) { stop_at_ = pos; }
+  // Replay: where the recording ended (its end record's position): the
+  // replay ends there too (StopReason::kReplayEnd) unless the guest shuts
+  // the machine down first, as it did when it was recorded.
+  void set_end_at(uint64_t pos) { end_at_ = pos; }
   // How the run ended: "" (guest shutdown), or why the replay stopped
   // early (end of a truncated log, divergence, --to reached).
   const std::string& end_note() const { return end_note_; }
@@ -184,7 +188,7 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   uint64_t& pos_ = s_.pos;
   uint64_t run_base_ = 0;   // cur hart's steps() when its current run() call started
   bool running_hart_ = false;
-  uint64_t stop_at_ = ~0ull;
+  uint64_t stop_at_ = ~0ull, end_at_ = ~0ull;
   std::string end_note_;
   bool diverged_ = false, log_ended_ = false, finished_ = false;
   std::string divergence_;

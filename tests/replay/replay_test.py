@@ -207,6 +207,37 @@ elif CASE == "input":
     print("input: 'hello 42' typed while recording; replayed twice without stdin: same output, status 42, digest",
           digest(p.stderr))
 
+elif CASE == "stopped":
+    # A recording ended with Ctrl-A x (on a terminal) before the guest shut
+    # down replays to exactly where it was stopped, and no further.
+    import pty
+    log = os.path.join(WORK, "stopped.log")
+    args = [COREMU, "record", "-o", log, "--chaos", "2", "-M", "virt", "-bios", "none", "-smp", "4", "-nographic",
+            "-kernel", os.path.join(GUESTS, "bench_compute.elf"), "-append", "total=400000000"]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(COREMU, args)
+    time.sleep(1.5)
+    os.write(fd, b"\x01x")
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, wstatus = os.waitpid(pid, 0)
+    text = out.decode(errors="replace")
+    d = digest(text)
+    if not d or "recorded" not in text:
+        fail(f"record stopped with Ctrl-A x: {text!r}")
+    rc, rout, rerr = run(["replay", log])
+    if rc != 0 or digest(rerr) != d or "stopped there" not in rerr:
+        fail(f"replay of a stopped recording: status {rc}, {rerr}")
+    print("stopped:", rerr.strip().splitlines()[0], "digest", d)
+
 elif CASE == "events":
     # The timeline: IPIs and interrupts of smp_ipi, and the shared counter of
     # the race with arrows between harts; the same file from two replays.
