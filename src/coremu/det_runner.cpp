@@ -1,5 +1,7 @@
 #include "coremu/det_runner.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -448,7 +450,8 @@ int DetRunner::run(machine::Machine& m) {
   if (debug_ && journal_ && journal_->replaying()) {
     std::string why;
     if (m.checkpointable(&why)) ckpts_ = std::make_unique<machine::Checkpoints>(m);
-    else no_reverse_why_ = why;
+    else
+      fmt::print(stderr, "coremu: replay: no reverse execution: {}\n", why);
     reverse_ok_.store(ckpts_ != nullptr);
   }
   int status = 0;

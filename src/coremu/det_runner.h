@@ -217,7 +217,6 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   std::atomic<bool> stop_{false}, pause_req_{false};
   std::atomic<unsigned> cur_hart_{0};  // s_.cur, for other threads
   std::atomic<bool> reverse_ok_{false};
-  std::string no_reverse_why_;
   std::deque<StopEvent> events_;
   std::vector<uint64_t> reported_pc_;  // per hart: the breakpoint/watchpoint stop last reported (step over it)
 };
