@@ -305,7 +305,9 @@ CommandResult cmd_info_replay(CommandContext& ctx, const Invocation& inv) {
     return {true, "not deterministic: no positions, no reverse execution (a replay has both: coremu replay FILE)\n"};
   std::string out = fmt::format("pos={} (steps of all harts)\n", r.position().steps);
   out += r.replaying() ? "replaying a recording: guest input comes from it\n" : "not replaying a recording\n";
-  out += r.can_reverse() ? "reverse execution: available\n"
+  out += r.can_reverse()  ? "reverse execution: available\n"
+         : r.replaying() ? "reverse execution: not available (the machine cannot be checkpointed: see the message "
+                           "at start)\n"
                          : "reverse execution: not available (only in a replay: coremu replay FILE)\n";
   return {true, out};
 }
