@@ -316,6 +316,10 @@ std::string Server::stop_note(const StopEvent& ev) {
       return fmt::format("coremu: end of the recording at pos {} (the log ends here)\n", pos);
     case StopReason::kReplayStart:
       return fmt::format("coremu: start of the recording (pos {})\n", pos);
+    case StopReason::kEvent:
+      // gdb sees a SIGTRAP; the line says which event breakpoint (set
+      // with `monitor break ...`) stopped the hart, and why.
+      return coremu::format_event_stop(d_, ev);
     case StopReason::kDivergence:
       return fmt::format("coremu: the replay diverged from the recording at pos {} (hart {} pc={:#x} icount={}); "
                          "states from here on are not the recorded run's\n",

@@ -16,13 +16,16 @@
 #   build-seconds    how long this output took to build
 #
 # Inputs: tests/guest/linux/linux.config (a fragment applied on top of
-# allnoconfig) and tests/guest/linux/init.c.
+# allnoconfig), tests/guest/linux/init.c, and tests/guest/linux/coremu_race.c
+# (the kernel race demo of docs/tutorial-kernel-race.md: copied into the
+# tree as kernel/coremu_race.c and built in; it adds /proc/coremu_race).
 #
 # Cache: $COREMU_LINUX_CACHE, default ${XDG_CACHE_HOME:-~/.cache}/coremu/linux.
 #   tree-<K1>/   the extracted source and the kernel build directory, K1 a hash of
 #                the fragment, the linux-source-6.1 package version and the compiler
-#   out-<K2>/    the outputs, K2 a hash of K1, init.c and this script
-# A change to init.c only relinks the kernel (seconds); a change to the
+#   out-<K2>/    the outputs, K2 a hash of K1, init.c, coremu_race.c and this script
+# A change to init.c only relinks the kernel (seconds), one to coremu_race.c
+# compiles that file and relinks; a change to the
 # fragment or the source package rebuilds the tree (169 s on 2 idle
 # cores: 20 s extracting, the rest compiling). Older trees are removed when a new one is
 # made. Concurrent runs wait for each other (flock).
@@ -34,6 +37,7 @@ export LC_ALL=C
 root=$(cd "$(dirname "$0")/../.." && pwd)
 frag=$root/tests/guest/linux/linux.config
 init_src=$root/tests/guest/linux/init.c
+race_src=$root/tests/guest/linux/coremu_race.c
 src_tar=/usr/src/linux-source-6.1.tar.xz
 cross=riscv64-linux-gnu-
 jobs=${COREMU_LINUX_JOBS:-2}
@@ -58,7 +62,7 @@ done
 hash_of() { sha256sum | cut -c1-16; }
 src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || stat -c %s "$src_tar")
 k1=$( { cat "$frag"; echo "$src_version"; "${cross}gcc" --version | head -n1; } | hash_of)
-k2=$( { echo "$k1"; cat "$init_src" "$0"; } | hash_of)
+k2=$( { echo "$k1"; cat "$init_src" "$race_src" "$0"; } | hash_of)
 tree=$cache/tree-$k1
 out=$cache/out-$k2
 
@@ -86,6 +90,12 @@ if [ ! -f "$tree/.extracted" ]; then
   tar -xJf "$src_tar" -C "$tree/src" --strip-components=1
   touch "$tree/.extracted"
 fi
+
+# ---- our own kernel code: the race demo, built in ----
+# Copied only when it differs (an unchanged file keeps its time stamp and is
+# not recompiled); the Makefile line is added once.
+cmp -s "$race_src" "$tree/src/kernel/coremu_race.c" || cp "$race_src" "$tree/src/kernel/coremu_race.c"
+grep -qxF 'obj-y += coremu_race.o' "$tree/src/kernel/Makefile" || echo 'obj-y += coremu_race.o' >>"$tree/src/kernel/Makefile"
 
 # ---- configuration: allnoconfig + the fragment ----
 # set_initramfs SOURCE: (re)configures the tree with CONFIG_INITRAMFS_SOURCE.

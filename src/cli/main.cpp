@@ -135,6 +135,8 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
                                "with 'coremu replay FILE --repl' or 'coremu replay FILE -s -S'");
   coremu::DetRunner det(dopt);
   machine::Machine m(opts.machine, det, det);
+  for (const std::string& f : opts.symbols) m.add_symbols(f);
+  for (const std::string& f : cmd.symbols) m.add_symbols(f);
   std::unique_ptr<replay::Recorder> rec;
   std::unique_ptr<replay::Replayer> rep;
   if (cmd.kind == cli::Command::kRecord) {
@@ -256,6 +258,7 @@ int run(const std::vector<std::string>& all_args) {
   coremu::HostClock clock;
   coremu::Runner runner(clock, pool_threads(opts));
   machine::Machine m(opts.machine, runner, clock);
+  for (const std::string& f : opts.symbols) m.add_symbols(f);
   if (!opts.machine.dumpdtb.empty()) {
     std::ofstream out(opts.machine.dumpdtb, std::ios::binary);
     out.write(reinterpret_cast<const char*>(m.fdt().data()), static_cast<std::streamsize>(m.fdt().size()));

@@ -236,6 +236,7 @@ class Parser {
   void gdb_wait(const std::string&, const std::string&) { o_.gdb_wait = true; }
   void gdb(const std::string& opt, const std::string& arg);
   void repl(const std::string&, const std::string&) { o_.repl = true; }
+  void symbols(const std::string& opt, const std::string& arg) { o_.symbols.push_back(file_arg(opt, arg)); }
   void deterministic(const std::string&, const std::string&) { o_.deterministic = true; }
   void quantum(const std::string& opt, const std::string& arg) {
     auto n = parse_uint(arg);
@@ -321,6 +322,8 @@ constexpr OptionSpec kOptions[] = {
     {"S", "", "", &Parser::gdb_wait, "do not start the harts until the debugger continues them"},
     {"gdb", "", "tcp:[HOST]:PORT|unix:PATH|PORT|none", &Parser::gdb, "GDB server address"},
     {"repl", "", "", &Parser::repl, "start paused and read debugger commands from stdin (see the user guide)"},
+    {"symbols", "", "FILE", &Parser::symbols,
+     "ELF whose symbols the REPL, gdb monitor commands and --events use (e.g. vmlinux with a raw Image); not loaded"},
     {"deterministic", "", "", &Parser::deterministic,
      "run every hart on one host thread in slices, time from instruction counts: the same run every time"},
     {"quantum", "", "N", &Parser::quantum, "deterministic mode: steps a hart runs per slice (default 10000)"},
@@ -742,6 +745,9 @@ Command parse_command(const std::vector<std::string>& args) {
     } else if (is(w, "events")) {
       c.events = value(i, w);
       if (c.events.empty()) throw ConfigError("replay: --events needs a file name");
+    } else if (is(w, "symbols")) {
+      c.symbols.push_back(value(i, w));
+      if (c.symbols.back().empty()) throw ConfigError("replay: --symbols needs a file name");
     } else if (is(w, "watch")) {
       c.watch.push_back(value(i, w));
       if (c.watch.back().empty()) throw ConfigError("replay: --watch needs SYMBOL or ADDR[:LEN]");
@@ -749,7 +755,8 @@ Command parse_command(const std::vector<std::string>& args) {
       c.log = w;
     } else {
       throw ConfigError(fmt::format("replay: unexpected '{}' (the machine options come from the log; "
-                                    "replay takes FILE, --repl, -s, -S, -gdb DEV, --to POS, --events FILE, --watch SYM[:LEN])",
+                                    "replay takes FILE, --repl, -s, -S, -gdb DEV, --to POS, --symbols ELF, --events FILE, "
+                                    "--watch SYM[:LEN])",
                                     shown(w)));
     }
   }
@@ -766,7 +773,8 @@ std::string help_text() {
   std::string out =
       "usage: coremu [options]\n"
       "       coremu record -o FILE [options]        record a deterministic run\n"
-      "       coremu replay FILE [--repl|-s|-gdb DEV] [-S] [--to POS] [--events OUT.json [--watch SYM[:LEN]]]\n"
+      "       coremu replay FILE [--repl|-s|-gdb DEV] [-S] [--to POS] [--symbols ELF]\n"
+      "                          [--events OUT.json [--watch SYM[:LEN]]]   replay (and debug) a recording\n"
       "A parallel RISC-V (RV64GC) emulator of QEMU's virt board; options follow qemu-system-riscv64.\n"
       "Without arguments it runs the bundled demo guest. Options take one dash or two.\n\n";
   for (const OptionSpec& spec : kOptions) {

@@ -34,6 +34,7 @@ struct Options {
   bool gdb_wait = false;      // -S: do not start the harts until a debugger says so
   std::string gdb;            // "" (no stub), "tcp:HOST:PORT" or "unix:PATH"; -s is tcp:127.0.0.1:1234
   bool repl = false;          // --repl: the machine starts paused under the command console on stdin
+  std::vector<std::string> symbols;  // --symbols FILE (repeatable): ELF symbols for the debuggers, nothing loaded
 
   // Deterministic mode (also implied by `coremu record`).
   bool deterministic = false;  // --deterministic: every hart on one host thread, time from instruction counts
@@ -54,6 +55,7 @@ struct Command {
   uint64_t to = 0;                        // --to POS: stop at this position
   std::string events;                     // --events OUT.json: the inter-core timeline
   std::vector<std::string> watch;         // --watch SYMBOL|ADDR[:LEN]: ranges the timeline follows
+  std::vector<std::string> symbols;       // --symbols FILE: more symbols (e.g. vmlinux) for the debuggers
 };
 
 // Parses argv without argv[0]. With no arguments at all it returns

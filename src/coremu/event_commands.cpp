@@ -1,5 +1,5 @@
 // The event breakpoint and tracing commands (break shared/amo/lrsc-fail/
-// ipi/irq/trap/race, trace shared/export/stop) and the text of their stops.
+// ipi/irq/trap/race/lost-update, trace shared/export/stop) and the text of their stops.
 // They are in the REPL's table and in gdb's `monitor` table alike.
 #include <fmt/core.h>
 
@@ -54,9 +54,9 @@ CommandResult added(CommandContext& ctx, const char* cmd, const EventSpec& s) {
 }
 
 CommandResult cmd_break_range(CommandContext& ctx, const Invocation& inv, EventKind k) {
-  const char* cmd = k == EventKind::kShared ? "break shared" : "break amo";
+  const char* cmd = k == EventKind::kShared ? "break shared" : k == EventKind::kLostUpdate ? "break lost-update" : "break amo";
   if (inv.args.empty() || inv.args.size() > 2)
-    return fail(fmt::format("usage: {} ADDR{} [LEN]", cmd, k == EventKind::kShared ? "|SYMBOL" : ""));
+    return fail(fmt::format("usage: {} ADDR{} [LEN]", cmd, k == EventKind::kAmo ? "" : "|SYMBOL"));
   EventSpec s;
   s.kind = k;
   std::string err;
@@ -161,6 +161,27 @@ CommandResult cmd_trace_stop(CommandContext& ctx, const Invocation& inv) {
                             ctx.d.events().records().size())};
 }
 
+// delete event [N]: event breakpoints and traces only, so that gdb (whose
+// own breakpoints are not the REPL's to remove) can drop what `monitor
+// break ...` set.
+CommandResult cmd_delete_event(CommandContext& ctx, const Invocation& inv) {
+  if (inv.args.size() > 1) return fail("usage: delete event [N]");
+  auto is_event = [](const Point& p) { return p.type == PointType::kEvent; };
+  if (inv.args.empty()) {
+    unsigned n = 0;
+    for (const auto& p : ctx.d.points())
+      if (is_event(p) && ctx.d.remove_point(p.id)) ++n;
+    return {true, fmt::format("deleted {} event breakpoint{} and traces\n", n, n == 1 ? "" : "s")};
+  }
+  auto v = parse_number(inv.args[0]);
+  bool found = false;
+  if (v && *v <= INT32_MAX)
+    for (const auto& p : ctx.d.points())
+      if (p.id == static_cast<int>(*v) && is_event(p)) found = ctx.d.remove_point(p.id);
+  if (!found) return fail(fmt::format("delete event: no event breakpoint or trace '{}'", inv.args[0]));
+  return {true, fmt::format("deleted {}\n", *v)};
+}
+
 std::string val(uint64_t v) { return fmt::format("{:#x}", v); }
 
 }  // namespace
@@ -177,6 +198,7 @@ std::string describe_event(Debugger& d, const EventSpec& s) {
     case EventKind::kTrap: return fmt::format("trap {} ({}) on {}", cause_name(s.cause), s.cause, hart(s.hart));
     case EventKind::kRace: return fmt::format("race {} window {}", range(), s.window);
     case EventKind::kTrace: return fmt::format("trace shared {} to {}", range(), s.file.empty() ? "stdout" : s.file);
+    case EventKind::kLostUpdate: return "lost-update " + range();
   }
   return "?";
 }
@@ -204,6 +226,12 @@ std::string format_event_stop(Debugger& d, const StopEvent& ev) {
       return fmt::format("{} {} {} {} {} conflicts with hart {} {} pc={:#x}{} icount={} (no fence, AMO or LR/SC between)\n",
                          head, acc(h.access), where, addr, values, h.other, acc(h.other_access), h.other_pc,
                          sym_suffix(d, h.other_pc), h.other_icount);
+    case EventKind::kLostUpdate:
+      return fmt::format("{} {} {} {} {} overwrites hart {} write pc={:#x}{} icount={}{}, made after this hart read "
+                         "{} at pc={:#x}{} icount={}\n",
+                         head, acc(h.access), where, addr, values, h.other, h.other_pc, sym_suffix(d, h.other_pc),
+                         h.other_icount, h.other_has_value ? " value=" + val(h.other_value) : std::string(),
+                         val(h.read_value), h.read_pc, sym_suffix(d, h.read_pc), h.read_icount);
     case EventKind::kAmo:
       return fmt::format("{} {} {} {} {}\n", head, acc(h.access), where, addr, values);
     case EventKind::kLrscFail:
@@ -242,6 +270,12 @@ void add_event_commands(CommandTable& t) {
          "stop on conflicting accesses of two harts with no fence/AMO/LR/SC between them within W instructions "
          "(default 10000)",
          cmd_break_race});
+  t.add({"break lost-update", {}, "break lost-update ADDR|SYMBOL [LEN]",
+         "stop before a hart stores to a word it read, when another hart wrote the word after that read "
+         "(the store would wipe out that update)",
+         [](CommandContext& c, const Invocation& i) { return cmd_break_range(c, i, EventKind::kLostUpdate); }});
+  t.add({"delete event", {}, "delete event [N]", "remove event breakpoint or trace N (all of them without N)",
+         cmd_delete_event});
   t.add({"trace shared", {}, "trace shared ADDR|SYMBOL [LEN] [FILE]",
          "log every access to the range, in global order, to FILE (default stdout)", cmd_trace_shared});
   t.add({"trace export", {}, "trace export chrome FILE", "write the traced accesses as a Chrome/Perfetto trace",

@@ -80,6 +80,7 @@ const char* event_kind_name(EventKind k) {
     case EventKind::kTrap: return "trap";
     case EventKind::kRace: return "race";
     case EventKind::kTrace: return "trace";
+    case EventKind::kLostUpdate: return "lost-update";
   }
   return "?";
 }
@@ -123,6 +124,7 @@ bool EventMonitor::set_points(const std::map<int, EventSpec>& pts, std::string& 
     uint64_t words = spec.len ? ((spec.addr + spec.len + 7) >> 3) - (spec.addr >> 3) : 0;
     if (spec.kind == EventKind::kShared) p->writers.resize(words);
     if (spec.kind == EventKind::kRace) p->race.resize(words);
+    if (spec.kind == EventKind::kLostUpdate) p->lost.resize(words);
     if (spec.kind == EventKind::kTrace) {
       p->own_file = opened.count(id) != 0;
       p->out = p->own_file ? opened[id] : stdout;
@@ -151,7 +153,8 @@ std::vector<rv64::EventRange> EventMonitor::ranges() const {
   std::vector<rv64::EventRange> r;
   for (const auto& p : points_) {
     EventKind k = p->spec.kind;
-    if (k == EventKind::kShared || k == EventKind::kAmo || k == EventKind::kRace || k == EventKind::kTrace)
+    if (k == EventKind::kShared || k == EventKind::kAmo || k == EventKind::kRace || k == EventKind::kTrace ||
+        k == EventKind::kLostUpdate)
       r.push_back({p->spec.addr, p->spec.len});
   }
   return r;
@@ -247,6 +250,30 @@ bool EventMonitor::on_mem(rv64::Hart& h, const rv64::MemEvent& e, bool may_stop)
         }
         break;
       }
+      case EventKind::kLostUpdate:
+        // A plain store whose hart read the word (and has not written it
+        // since), while another hart wrote it after that read: the store
+        // would wipe out an update this hart never saw.
+        if (e.kind != rv64::MemEvent::kWrite) break;
+        for (uint64_t w = std::max(first_word, base); w <= last_word && w - base < p.lost.size(); ++w) {
+          const LostWord& lw = p.lost[w - base];
+          if (lw.reads.empty() || lw.last.hart < 0 || static_cast<unsigned>(lw.last.hart) == me) continue;
+          const Acc& rd = lw.reads[me];
+          if (rd.seq == 0 || rd.seq < lw.written[me] || lw.last_seq < rd.seq) continue;
+          stop = true;
+          hit.has_other = true;
+          hit.other = static_cast<unsigned>(lw.last.hart);
+          hit.other_access = 'w';
+          hit.other_pc = lw.last.pc;
+          hit.other_icount = lw.last.icount;
+          hit.other_value = lw.last.value;
+          hit.other_has_value = lw.last.has_value;
+          hit.read_pc = rd.pc;
+          hit.read_icount = rd.icount;
+          hit.read_value = rd.value;
+          break;
+        }
+        break;
       default:
         break;
     }
@@ -279,6 +306,22 @@ bool EventMonitor::on_mem(rv64::Hart& h, const rv64::MemEvent& e, bool may_stop)
           RaceWord& rw = p.race[w - base];
           if (rw.last.empty()) rw.last.resize(2 * n_);
           rw.last[me * 2 + (writes ? 1 : 0)] = {seq, e.pc, e.icount};
+        }
+        break;
+      case EventKind::kLostUpdate:
+        for (uint64_t w = std::max(first_word, base); w <= last_word && w - base < p.lost.size(); ++w) {
+          LostWord& lw = p.lost[w - base];
+          if (lw.reads.empty()) {
+            lw.reads.resize(n_);
+            lw.written.resize(n_);
+          }
+          if (!writes) {
+            lw.reads[me] = {seq, e.pc, e.icount, e.old_value};
+          } else {
+            lw.last = {static_cast<int>(me), e.pc, e.icount, e.new_value, e.kind == rv64::MemEvent::kWrite};
+            lw.last_seq = seq;
+            lw.written[me] = seq;
+          }
         }
         break;
       case EventKind::kTrace: {

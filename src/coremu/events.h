@@ -27,7 +27,7 @@
 
 namespace coremu {
 
-enum class EventKind : uint8_t { kShared, kAmo, kLrscFail, kIpi, kIrq, kTrap, kRace, kTrace };
+enum class EventKind : uint8_t { kShared, kAmo, kLrscFail, kIpi, kIrq, kTrap, kRace, kTrace, kLostUpdate };
 
 // One event breakpoint or trace (see Debugger::add_event).
 struct EventSpec {
@@ -58,6 +58,8 @@ struct EventHit {
   uint64_t other_pc = 0, other_icount = 0, other_value = 0;
   bool other_has_value = false;
   uint64_t cause = 0, tval = 0;  // trap, irq
+  // lost-update: this hart's read of the word, before the other hart's write.
+  uint64_t read_pc = 0, read_icount = 0, read_value = 0;
 };
 
 // One traced access.
@@ -121,6 +123,15 @@ class EventMonitor final : public rv64::EventHooks {
   struct Acc {
     uint64_t seq = 0;  // 0: none
     uint64_t pc = 0, icount = 0;
+    uint64_t value = 0;  // lost-update reads: the value read
+  };
+  // One word of a lost-update breakpoint: its last write (any hart) and,
+  // per hart, its last read and the sequence number of its last write.
+  struct LostWord {
+    Writer last;
+    uint64_t last_seq = 0;
+    std::vector<Acc> reads;         // [hart], allocated on first use
+    std::vector<uint64_t> written;  // [hart]: seq of its last write
   };
   struct RaceWord {
     std::vector<Acc> last;  // [hart * 2 + (write ? 1 : 0)], allocated on first use
@@ -130,6 +141,7 @@ class EventMonitor final : public rv64::EventHooks {
     EventSpec spec;
     std::vector<Writer> writers;  // shared: per word
     std::vector<RaceWord> race;   // race: per word
+    std::vector<LostWord> lost;   // lost-update: per word
     std::FILE* out = nullptr;     // trace
     bool own_file = false;
   };

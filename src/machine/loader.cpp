@@ -66,22 +66,31 @@ void read_symbols(Elf* elf, SymbolTable& out) {
   }
 }
 
-LoadedImage load_elf(const std::vector<uint8_t>& file, const std::string& path, std::string_view what,
-                     uint64_t ram_base, uint64_t ram_size) {
+using ElfPtr = std::unique_ptr<Elf, ElfCloser>;
+
+// Opens an in-memory ELF64 little-endian RISC-V executable (the checks
+// every caller needs); throws ConfigError naming `what` and `path`.
+ElfPtr open_elf(const std::vector<uint8_t>& file, const std::string& path, std::string_view what, GElf_Ehdr& eh) {
   auto bad = [&](const std::string& why) { return ConfigError(fmt::format("{} '{}': {}", what, path, why)); };
   if (elf_version(EV_CURRENT) == EV_NONE) throw bad("libelf is unusable");
   // libelf wants a mutable buffer; it does not modify it in ELF_C_READ mode.
-  std::unique_ptr<Elf, ElfCloser> elf(
-      elf_memory(const_cast<char*>(reinterpret_cast<const char*>(file.data())), file.size()));
+  ElfPtr elf(elf_memory(const_cast<char*>(reinterpret_cast<const char*>(file.data())), file.size()));
   if (!elf || elf_kind(elf.get()) != ELF_K_ELF) throw bad("malformed ELF file");
   if (file.size() <= EI_DATA) throw bad("truncated ELF file");
   if (file[EI_CLASS] != ELFCLASS64)
     throw bad("not a 64-bit ELF file (coremu runs RV64 programs: ELFCLASS64, EM_RISCV)");
   if (file[EI_DATA] != ELFDATA2LSB) throw bad("not a little-endian ELF file");
-  GElf_Ehdr eh;
   if (!gelf_getehdr(elf.get(), &eh)) throw bad(fmt::format("truncated or malformed ELF header ({})", elf_errmsg(-1)));
   if (eh.e_machine != EM_RISCV) throw bad(fmt::format("not a RISC-V ELF file (e_machine {})", eh.e_machine));
   if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) throw bad("not an executable ELF file");
+  return elf;
+}
+
+LoadedImage load_elf(const std::vector<uint8_t>& file, const std::string& path, std::string_view what,
+                     uint64_t ram_base, uint64_t ram_size) {
+  auto bad = [&](const std::string& why) { return ConfigError(fmt::format("{} '{}': {}", what, path, why)); };
+  GElf_Ehdr eh;
+  ElfPtr elf = open_elf(file, path, what, eh);
   size_t phnum = 0;
   if (elf_getphdrnum(elf.get(), &phnum) != 0) throw bad("malformed program headers");
   if (eh.e_phoff > file.size() || phnum > (file.size() - eh.e_phoff) / sizeof(Elf64_Phdr))
@@ -174,6 +183,19 @@ std::vector<uint8_t> read_file(const std::string& path, std::string_view what) {
   }
   ::close(fd);
   return data;
+}
+
+SymbolTable load_symbols(const std::string& path) {
+  std::vector<uint8_t> file = read_file(path, "symbol file");
+  if (file.size() < SELFMAG || std::memcmp(file.data(), ELFMAG, SELFMAG) != 0)
+    throw ConfigError(fmt::format("symbol file '{}': not an ELF file (give the ELF with symbols, e.g. vmlinux, "
+                                  "not a raw Image)", path));
+  GElf_Ehdr eh;
+  ElfPtr elf = open_elf(file, path, "symbol file", eh);
+  SymbolTable t;
+  read_symbols(elf.get(), t);
+  if (t.by_name.empty()) throw ConfigError(fmt::format("symbol file '{}': no symbols (stripped?)", path));
+  return t;
 }
 
 LoadedImage load_image(const std::string& path, std::string_view what, uint64_t raw_addr, uint64_t ram_base,

@@ -38,6 +38,11 @@ struct LoadedImage {
 LoadedImage load_image(const std::string& path, std::string_view what, uint64_t raw_addr, uint64_t ram_base,
                        uint64_t ram_size, bool allow_elf = true);
 
+// The symbols of an ELF64 RISC-V file, without loading it (--symbols
+// vmlinux). Throws ConfigError naming the file if it is not such an ELF or
+// holds no symbols.
+SymbolTable load_symbols(const std::string& path);
+
 // Reads a whole file; throws ConfigError("cannot open <what> '<path>': <reason>").
 std::vector<uint8_t> read_file(const std::string& path, std::string_view what);
 

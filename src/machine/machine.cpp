@@ -207,8 +207,7 @@ void Machine::load_images() {
 
   // Symbols: firmware and kernel merged, the kernel's names winning.
   symbols_ = std::move(fw_syms);
-  for (auto& [addr, name] : k_syms.by_addr) symbols_.by_addr[addr] = name;
-  for (auto& [name, addr] : k_syms.by_name) symbols_.by_name[name] = addr;
+  merge_symbols(k_syms);
 
   // HTIF: the kernel's tohost/fromhost, else the firmware's.
   for (const SymbolTable* t : {&k_syms, &symbols_}) {
@@ -270,6 +269,13 @@ void Machine::load_images() {
     fdt_addr_ = alt;
   }
 }
+
+void Machine::merge_symbols(const SymbolTable& t) {
+  for (const auto& [addr, name] : t.by_addr) symbols_.by_addr[addr] = name;
+  for (const auto& [name, addr] : t.by_name) symbols_.by_name[name] = addr;
+}
+
+void Machine::add_symbols(const std::string& path) { merge_symbols(load_symbols(path)); }
 
 void Machine::install_images() {
   static constexpr uint8_t kZeros[4096] = {};

@@ -83,6 +83,9 @@ class Machine final : public rv64::Bus {
   uint64_t mtimecmp(unsigned hart) const;
 
   const SymbolTable& symbols() const { return symbols_; }
+  // Adds the symbols of an ELF (--symbols FILE), its names winning over
+  // those of the loaded images. Call before the harts run.
+  void add_symbols(const std::string& path);
   const std::vector<uint8_t>& fdt() const { return fdt_; }
   uint64_t fdt_addr() const { return fdt_addr_; }
   uint64_t entry() const { return entry_; }
@@ -163,6 +166,7 @@ class Machine final : public rv64::Bus {
   uint64_t fdt_addr_ = 0;
   uint64_t entry_ = 0;
   SymbolTable symbols_;
+  void merge_symbols(const SymbolTable& t);  // t's names win
   std::vector<Blob> blobs_;       // image bytes (re)written into RAM at reset
   uint64_t next_addr_ = 0;        // fw_dynamic_info.next_addr: the kernel's entry or 0
   uint64_t initrd_start_ = 0, initrd_end_ = 0;  // end == start: no initrd

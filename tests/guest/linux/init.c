@@ -19,6 +19,13 @@
 //   work=N   the range summed (default 4000000)
 //   lock=N   mutex increments per thread (default 200)
 //   cpus=N   the expected online CPU count: a different count is a FAIL
+//   race=N   the kernel race demo instead of the workload: every thread
+//            writes N to /proc/coremu_race at once (tests/guest/linux/
+//            coremu_race.c: N unsynchronised increments of a kernel
+//            counter), then init prints
+//              init: RACE cpus=N per_cpu=N counter=C expected=E lost=L
+//            and powers off with status 0 if no update was lost, or with
+//            the FAIL code (status 1) if the race struck.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
@@ -40,6 +47,8 @@
 static char cmdline[4096];
 static uint64_t work = 4000000, lock_iters = 200;
 static long want_cpus = -1;
+static uint64_t race_n;  // race=N: 0 = no race demo
+static pthread_barrier_t race_start;
 
 static _Atomic uint64_t total;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -49,6 +58,7 @@ struct task {
   pthread_t tid;
   int cpu;          // pinned to this CPU
   int pinned_ok;    // sched_setaffinity succeeded and sched_getcpu() agreed
+  int race_ok;      // race=N: the write to /proc/coremu_race succeeded
   uint64_t lo, hi;  // sums k*k for k in [lo, hi)
 };
 
@@ -73,6 +83,7 @@ static void read_cmdline(void) {
     if (!strncmp(w, "work=", 5)) work = strtoull(w + 5, NULL, 0);
     else if (!strncmp(w, "lock=", 5)) lock_iters = strtoull(w + 5, NULL, 0);
     else if (!strncmp(w, "cpus=", 5)) want_cpus = strtol(w + 5, NULL, 0);
+    else if (!strncmp(w, "race=", 5)) race_n = strtoull(w + 5, NULL, 0);
   }
 }
 
@@ -82,6 +93,16 @@ static void* worker(void* arg) {
   CPU_ZERO(&set);
   CPU_SET(t->cpu, &set);
   t->pinned_ok = sched_setaffinity(0, sizeof set, &set) == 0 && sched_getcpu() == t->cpu;
+  if (race_n) {
+    // Every CPU enters the kernel's racy loop at (nearly) the same time.
+    char num[32];
+    int len = snprintf(num, sizeof num, "%llu\n", (unsigned long long)race_n);
+    int fd = open("/proc/coremu_race", O_WRONLY);
+    pthread_barrier_wait(&race_start);
+    t->race_ok = fd >= 0 && write(fd, num, (size_t)len) == len;
+    if (fd >= 0) close(fd);
+    return NULL;
+  }
   uint64_t s = 0;
   for (uint64_t k = t->lo; k < t->hi; ++k) s += k * k;
   atomic_fetch_add_explicit(&total, s, memory_order_relaxed);
@@ -97,6 +118,17 @@ static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// The kernel counter of /proc/coremu_race, or -1 if it cannot be read.
+static long long race_counter(void) {
+  FILE* f = fopen("/proc/coremu_race", "r");
+  long long v = -1;
+  if (f) {
+    if (fscanf(f, "%lld", &v) != 1) v = -1;
+    fclose(f);
+  }
+  return v;
 }
 
 static void power_off(int pass) {
@@ -131,6 +163,13 @@ int main(void) {
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, 64 * 1024);
   int created = 0;
+  long long race_before = 0;
+  if (race_n) {
+    say("init: race demo: every CPU adds %llu to /proc/coremu_race at once, without a lock\n",
+        (unsigned long long)race_n);
+    race_before = race_counter();
+    pthread_barrier_init(&race_start, NULL, (unsigned)ncpu);
+  }
   for (long i = 0; i < ncpu; ++i) {
     tasks[i].cpu = (int)i;
     tasks[i].lo = work * (uint64_t)i / (uint64_t)ncpu;
@@ -144,6 +183,24 @@ int main(void) {
     pinned += tasks[i].pinned_ok;
   }
   double t1 = now_ms();
+
+  if (race_n) {
+    long long after = race_counter();
+    int ok = created == ncpu && pinned == ncpu && race_before >= 0 && after >= 0;
+    for (int i = 0; i < created; ++i) ok = ok && tasks[i].race_ok;
+    uint64_t expected = race_n * (uint64_t)ncpu, got = (uint64_t)(after - race_before);
+    if (!ok) {
+      say("init: FAIL race demo: cpus=%ld threads=%d pinned=%d counter=%lld: /proc/coremu_race did not work\n", ncpu,
+          created, pinned, after);
+      power_off(0);
+    }
+    say("init: RACE cpus=%ld per_cpu=%llu counter=%llu expected=%llu lost=%llu ms=%.0f\n", ncpu,
+        (unsigned long long)race_n, (unsigned long long)got, (unsigned long long)expected,
+        (unsigned long long)(expected - got), t1 - t0);
+    say(got == expected ? "init: no update was lost this time\n" : "init: the race struck: updates were lost\n");
+    say("init: powering off\n");
+    power_off(got == expected);
+  }
 
   // sum of k^2 for k in [0, work) = (work-1) work (2 work - 1) / 6, mod 2^64
   unsigned __int128 n = work;
