@@ -1285,6 +1285,34 @@ TEST_F(MachineFixture, ConfigurationErrors) {
   EXPECT_NE(err(c).find("bad.dtb"), std::string::npos);
 }
 
+// --symbols FILE: an ELF's names join the table (winning), without loading
+// anything; anything but an ELF with symbols is refused by name.
+TEST_F(MachineFixture, AddSymbolsFromAnElf) {
+  std::string elf = build_guest(dir, kHtifGuest);
+  if (elf.empty()) GTEST_SKIP() << "riscv64-unknown-elf-gcc not available";
+  Machine m(cfg, lines, clock);  // no kernel: no symbols
+  EXPECT_TRUE(m.symbols().by_name.empty());
+  std::vector<uint8_t> before(64);
+  ASSERT_TRUE(m.read_phys(0x80000000, before.data(), before.size()));
+  m.add_symbols(elf);
+  EXPECT_TRUE(m.symbols().by_name.count("tohost"));
+  uint64_t tohost = m.symbols().by_name.at("tohost");
+  EXPECT_EQ(m.symbols().describe(tohost), "tohost");
+  std::vector<uint8_t> after(64);
+  ASSERT_TRUE(m.read_phys(0x80000000, after.data(), after.size()));
+  EXPECT_EQ(before, after);  // nothing was loaded
+  auto add_err = [&](const std::string& path) {
+    try {
+      m.add_symbols(path);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(add_err(dir.file("raw.bin", {1, 2, 3, 4, 5})).find("not an ELF file"), std::string::npos);
+  EXPECT_NE(add_err((dir.path / "missing.elf").string()).find("cannot open symbol file"), std::string::npos);
+}
+
 TEST_F(MachineFixture, HtifOverlayOnTheTohostPage) {
   std::string elf = build_guest(dir, kHtifGuest);
   if (elf.empty()) GTEST_SKIP() << "riscv64-unknown-elf-gcc not available";

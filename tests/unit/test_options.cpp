@@ -408,6 +408,18 @@ TEST(Options, Misc) {
   EXPECT_CONTAINS(error_k({"--enable-kvm"}), "option '--enable-kvm'");
 }
 
+TEST(Options, Symbols) {
+  EXPECT_EQ(parse_k({"--symbols", "vmlinux", "-symbols", "fw.elf"}).symbols,
+            (std::vector<std::string>{"vmlinux", "fw.elf"}));
+  EXPECT_TRUE(parse_k({}).symbols.empty());
+  EXPECT_CONTAINS(error_k({"--symbols", ""}), "option '--symbols': needs a file name");
+  cli::Command c = cli::parse_command({"replay", "r.log", "--symbols", "vmlinux", "--repl"});
+  EXPECT_EQ(c.symbols, std::vector<std::string>{"vmlinux"});
+  EXPECT_TRUE(c.repl);
+  EXPECT_THROW(cli::parse_command({"replay", "r.log", "--symbols"}), machine::ConfigError);
+  EXPECT_THROW(cli::parse_command({"replay", "r.log", "--symbols", ""}), machine::ConfigError);
+}
+
 TEST(Options, Accel) {
   EXPECT_EQ(parse_k({"-accel", "tcg"}).accel_threads, "");
   EXPECT_EQ(parse_k({"-accel", "tcg,thread=multi"}).accel_threads, "multi");
