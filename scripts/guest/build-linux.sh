@@ -77,6 +77,12 @@ if [ -f "$out/Image" ] && [ -f "$out/Image-bare" ] && [ -f "$out/initramfs.cpio"
 fi
 
 t0=$(date +%s)
+# A reproducible build: no build time, user or host in the kernel (its
+# banner) or in the initramfs's file times, so that the same sources and
+# compiler give the same Image everywhere, and a recording made with it
+# (docs/tutorial-kernel-race.md) replays the same on another machine.
+export KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 2026" KBUILD_BUILD_USER=coremu KBUILD_BUILD_HOST=coremu \
+  KBUILD_BUILD_VERSION=1
 kmake() { make -s -C "$tree/src" O="$tree/build" ARCH=riscv CROSS_COMPILE="$cross" -j"$jobs" "$@" >&2; }
 
 # ---- the source tree (once per K1) ----
@@ -130,6 +136,7 @@ rm -rf "$tmp"
 mkdir -p "$tmp"
 log "compiling init ($(basename "$init_src"))"
 "${cross}gcc" -static -O2 -Wall -Wextra -Werror -pthread -o "$tmp/init" "$init_src"
+touch -d "$KBUILD_BUILD_TIMESTAMP" "$tmp/init"  # the cpio records a regular file's own time
 cat >"$tmp/initramfs.list" <<EOF
 dir /dev 0755 0 0
 nod /dev/console 0600 0 0 c 5 1
@@ -145,7 +152,7 @@ log "building Image-bare (a cold build, extraction included, takes about 3 minut
 kmake Image
 cp "$tree/build/arch/riscv/boot/Image" "$tmp/Image-bare"
 cp "$tree/build/vmlinux" "$tmp/vmlinux-bare"
-"$tree/build/usr/gen_init_cpio" "$tmp/initramfs.list" >"$tmp/initramfs.cpio"
+"$tree/build/usr/gen_init_cpio" -t "$(date -d "$KBUILD_BUILD_TIMESTAMP" +%s)" "$tmp/initramfs.list" >"$tmp/initramfs.cpio"
 
 set_initramfs "$tmp/initramfs.list"
 log "building Image (initramfs built in)"
