@@ -97,6 +97,11 @@ class Control {
     err = "this machine is not replaying a recording";
     return false;
   }
+  // Called (on the runner's thread, harts parked) whenever the machine is
+  // put back to an earlier state (a checkpoint), so that state kept beside
+  // the machine (the event breakpoints' shadow) can be dropped; nullptr
+  // removes it. Only replays rewind.
+  virtual void set_rewind_hook(std::function<void()> f) {}
 };
 
 }  // namespace coremu

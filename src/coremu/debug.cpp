@@ -43,10 +43,16 @@ Debugger::Debugger(machine::Machine& m, Control& r)
     : m_(m), r_(r), events_(std::make_unique<EventMonitor>(m.num_harts())) {
   events_->symbolize = [this](uint64_t pc) { return m_.symbols().describe(pc); };
   r_.set_event_check([this](const StopEvent& ev) { return events_->hit(ev.hart).has_value(); });
+  // A replay going back to a checkpoint: the event shadow (who wrote each
+  // word last...) would describe the future; it restarts empty there, so
+  // that re-execution from the checkpoint rebuilds the same shadow every
+  // time (reverse-continue's scan and its final pass see the same stops).
+  r_.set_rewind_hook([this] { events_->forget(); });
 }
 
 Debugger::~Debugger() {
   r_.set_event_check(nullptr);
+  r_.set_rewind_hook(nullptr);
   // The harts must not call into a monitor that is gone.
   for (unsigned h = 0; h < m_.num_harts(); ++h) m_.hart(h).set_events(nullptr, {}, false);
 }

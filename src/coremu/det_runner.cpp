@@ -119,6 +119,7 @@ void DetRunner::restore(const Ckpt& c) {
   next_ck_pos_ = keep.s.pos + opt_.checkpoint_interval;
   std::fill(reported_pc_.begin(), reported_pc_.end(), ~0ull);
   divergence_.clear();
+  if (rewind_hook_) rewind_hook_();
 }
 
 const DetRunner::Ckpt* DetRunner::checkpoint_before(uint64_t pos, int hart, uint64_t hart_steps) const {
@@ -391,6 +392,15 @@ StopEvent DetRunner::reverse_continue() {
       lim.breakpoints = false;
       lim.pos = p;
       advance(lim);
+      if (ev.reason == StopReason::kEvent && ev.before) {
+        // An event breakpoint's report (what the EventMonitor saw) is made
+        // when the hart meets the access; the pass above stopped just
+        // before it, so let the hart meet it again: the shadow, restarted
+        // at the checkpoint, is what the scan saw there.
+        Limits again;
+        again.pos = p + 1;
+        return advance(again);
+      }
       if (ev.reason == StopReason::kBreakpoint || ev.reason == StopReason::kWatchpoint ||
           (ev.reason == StopReason::kEvent && ev.before))
         reported_pc_[ev.hart] = ev.pc;

@@ -120,6 +120,7 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   std::optional<StopEvent> wait_stop(std::chrono::milliseconds timeout) override;
   HartRunState state(unsigned hart) const override;
   void set_event_check(std::function<bool(const StopEvent&)> f) override {}
+  void set_rewind_hook(std::function<void()> f) override { rewind_hook_ = std::move(f); }
   void stop() override;
   bool deterministic() const override { return true; }
   bool replaying() const override { return journal_ && journal_->replaying(); }
@@ -219,6 +220,7 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   std::atomic<bool> reverse_ok_{false};
   std::deque<StopEvent> events_;
   std::vector<uint64_t> reported_pc_;  // per hart: the breakpoint/watchpoint stop last reported (step over it)
+  std::function<void()> rewind_hook_;  // set_rewind_hook: called after every restore()
 };
 
 }  // namespace coremu

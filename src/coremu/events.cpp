@@ -160,6 +160,18 @@ std::vector<rv64::EventRange> EventMonitor::ranges() const {
   return r;
 }
 
+void EventMonitor::forget() {
+  std::lock_guard<std::mutex> lk(mu_);
+  for (auto& p : points_) {
+    std::fill(p->writers.begin(), p->writers.end(), Writer{});
+    std::fill(p->race.begin(), p->race.end(), RaceWord{});
+    std::fill(p->lost.begin(), p->lost.end(), LostWord{});
+  }
+  std::fill(sync_seq_.begin(), sync_seq_.end(), 0);
+  std::fill(seen_icount_.begin(), seen_icount_.end(), 0);
+  for (auto& h : hits_) h.reset();
+}
+
 std::optional<EventHit> EventMonitor::hit(unsigned hart) const {
   std::lock_guard<std::mutex> lk(mu_);
   if (hart >= hits_.size()) return std::nullopt;

@@ -93,6 +93,11 @@ class EventMonitor final : public rv64::EventHooks {
   bool wants_sync() const;  // a race breakpoint exists
   std::vector<rv64::EventRange> ranges() const;  // pages to mark in the TLBs
 
+  // Forgets what the shadow learned (last writers, reads, synchronisation,
+  // pending stops), keeping the points and the trace: the machine went
+  // back to an earlier state. Harts parked.
+  void forget();
+
   // What stopped `hart` last (valid while it is parked after that stop).
   std::optional<EventHit> hit(unsigned hart) const;
 

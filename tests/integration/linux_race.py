@@ -16,7 +16,8 @@ linux_build test writes it). The steps are the tutorial's:
 3. The REPL on the replay (`--repl --symbols vmlinux`): `break lost-update
    coremu_race_counter` stops hart A in coremu_race_bump just before it
    stores over hart B's newer value; `break shared` stops on an access to
-   the counter last written by another hart.
+   the counter last written by another hart; `rcontinue` goes back to the
+   previous such access, and its stop line agrees with memory there.
 4. gdb-multiarch with vmlinux on the replay (`-S -gdb`): `monitor break
    lost-update`, continue (a SIGTRAP in thread "hart A"), a watchpoint and
    reverse-continue land on hart B's store of the value A overwrites.
@@ -111,7 +112,8 @@ def main():
 
     # 3. The REPL.
     session = ("break lost-update coremu_race_counter\ncontinue\ninfo harts\nbt\n"
-               "delete event\nbreak shared coremu_race_counter\ncontinue\ndelete event\ncontinue\n")
+               "delete event\nbreak shared coremu_race_counter\ncontinue\n"
+               "rcontinue\nx/1xg coremu_race_counter\ndelete event\ncontinue\n")
     rc, out = run([a.coremu, "replay", log, "--repl", "--symbols", vmlinux], 300, session.encode())
     lm = re.search(LOST_RE, out)
     if not lm:
@@ -129,6 +131,18 @@ def main():
                    r"hart (\d+) pc=0x[0-9a-f]+ <coremu_race_bump\+", out)
     if not sm or sm.group(1) == sm.group(3):
         fail("repl: no 'break shared' stop naming another hart's write", out)
+    # Backwards: the stop before the forward one, its values those of the
+    # memory there (the event shadow restarts at the checkpoint it goes back
+    # to, so it does not describe the future).
+    stops = re.findall(r"^stop: hart (\d+) shared 2 (read|write) pc=0x[0-9a-f]+ <coremu_race_bump\+0x[0-9a-f]+> .* "
+                       r"(?:value|old)=(0x[0-9a-f]+) .*pos=(\d+)$", out, re.M)
+    xm = re.search(r"^0x[0-9a-f]+ <coremu_race_counter>:\s+(0x[0-9a-f]+)$", out, re.M)
+    if len(stops) != 2 or not xm:
+        fail(f"repl: expected a forward and a reverse 'shared' stop and the counter's value, got {stops}", out)
+    (_, _, _, fwd_pos), (_, _, back_val, back_pos) = stops
+    if int(back_pos) >= int(fwd_pos) or int(back_val, 16) != int(xm.group(1), 16):
+        fail(f"repl: rcontinue stopped at pos {back_pos} (forward stop at {fwd_pos}) reporting {back_val}, "
+             f"but the counter there is {xm.group(1)}", out)
     if not re.search(r"end of recording \(guest exited with status 1\)", out):
         fail("repl: the replay did not run to the end of the recording", out)
     print(f"repl: hart {a_hart} stores {new:#x} over hart {b_hart}'s {old:#x} (it read {read:#x}); break shared stops")
