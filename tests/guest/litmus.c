@@ -156,25 +156,6 @@ static barrier_t bar;
 
 static inline void fence_rw_rw(void) { __asm__ volatile("fence rw, rw" ::: "memory"); }
 
-/* Waits until *p >= v: a short tight spin (notices the partner soonest),
-   then pause-spins for up to 300 us (coremu yields the host CPU on pause),
-   then sleeps 20 us at a time in WFI so that, with more harts than host
-   CPUs, the partner gets to run. */
-static void wait_geq(volatile uint64_t *p, uint64_t v) {
-  unsigned spins = 0;
-  uint64_t since = 0;
-  while (*p < v) {
-    if (spins < 100) {
-      spins++;
-    } else if (since == 0 || mtime() - since < TIMEBASE_HZ / 3333) {
-      if (since == 0) since = mtime();
-      for (unsigned i = 0; i < 256 && *p < v; i++) cpu_pause();
-    } else {
-      guest_sleep_ticks(TIMEBASE_HZ / 50000);
-    }
-  }
-}
-
 /* Two-party barrier: generation `gen` of the pair is reached when both
    roles have published it. Generations only grow, so ">=" is enough; the
    partner can be at most one generation ahead. */

@@ -224,25 +224,6 @@ static volatile uint64_t smc_calls, xmc_rounds_done[2];
 static inline void fence_rw_rw(void) { __asm__ volatile("fence rw, rw" ::: "memory"); }
 static inline void fence_i(void) { __asm__ volatile("fence.i" ::: "memory"); }
 
-/* Waits until *p >= v: a short tight spin (notices the partner soonest),
-   then pause-spins for up to 300 us (coremu yields the host CPU on pause),
-   then sleeps 20 us at a time in WFI so that, with more harts than host
-   CPUs, the partner gets to run. */
-static void wait_geq(volatile uint64_t *p, uint64_t v) {
-  unsigned spins = 0;
-  uint64_t since = 0;
-  while (*p < v) {
-    if (spins < 100) {
-      spins++;
-    } else if (since == 0 || mtime() - since < TIMEBASE_HZ / 3333) {
-      if (since == 0) since = mtime();
-      for (unsigned i = 0; i < 256 && *p < v; i++) cpu_pause();
-    } else {
-      guest_sleep_ticks(TIMEBASE_HZ / 50000);
-    }
-  }
-}
-
 static void check_encoders(void) {
   CHECK_EQ(enc_ref[0], enc_addi(REG_A0, REG_ZERO, -3));
   CHECK_EQ(enc_ref[1], enc_addi(REG_A0, REG_ZERO, 1999));

@@ -112,6 +112,21 @@ void guest_sleep_ticks(uint64_t ticks) {
   csr_set(mstatus, status);
 }
 
+void wait_geq(volatile uint64_t *p, uint64_t v) {
+  unsigned spins = 0;
+  uint64_t since = 0;
+  while (*p < v) {
+    if (spins < 100) {
+      spins++;
+    } else if (since == 0 || mtime() - since < TIMEBASE_HZ / 3333) {
+      if (since == 0) since = mtime();
+      for (unsigned i = 0; i < 256 && *p < v; i++) cpu_pause();
+    } else {
+      guest_sleep_ticks(TIMEBASE_HZ / 50000);
+    }
+  }
+}
+
 void guest_relax(unsigned *spins) {
   if (*spins < 64) {
     ++*spins;

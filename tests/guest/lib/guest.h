@@ -187,6 +187,11 @@ static inline void cpu_pause(void) { __asm__ volatile(".4byte 0x0100000f" ::: "m
    MIE off meanwhile (interrupts that became pending are taken after).
    Uses and then disarms this hart's mtimecmp. */
 void guest_sleep_ticks(uint64_t ticks);
+/* Waits until *p >= v: a short tight spin (notices the partner soonest),
+   then pause-spins for up to 300 us (coremu yields the host CPU on pause),
+   then sleeps 20 us at a time in WFI so that, with more harts than host
+   CPUs, the partner gets to run. Machine mode (it uses the CLINT timer). */
+void wait_geq(volatile uint64_t *p, uint64_t v);
 /* One step of a wait loop: pause for the first 64 calls, then sleep 50 us
    per call, so that waiting harts leave the host CPUs to the others. */
 void guest_relax(unsigned *spins);
