@@ -185,6 +185,25 @@ std::vector<TraceRecord> EventMonitor::records() const {
 
 void EventMonitor::stop_locked(unsigned hart, const EventHit& hit) { hits_[hart] = hit; }
 
+EventHit EventMonitor::hit_of(const Point& p, uint64_t pc, uint64_t icount) {
+  EventHit hit;
+  hit.point = p.id;
+  hit.kind = p.spec.kind;
+  hit.pc = pc;
+  hit.icount = icount;
+  return hit;
+}
+
+void EventMonitor::set_writer(EventHit& hit, const Writer& w) {
+  hit.has_other = true;
+  hit.other = static_cast<unsigned>(w.hart);
+  hit.other_access = 'w';
+  hit.other_pc = w.pc;
+  hit.other_icount = w.icount;
+  hit.other_value = w.value;
+  hit.other_has_value = w.has_value;
+}
+
 // ---- the hooks ----
 
 bool EventMonitor::on_mem(rv64::Hart& h, const rv64::MemEvent& e, bool may_stop) {
@@ -225,13 +244,7 @@ bool EventMonitor::on_mem(rv64::Hart& h, const rv64::MemEvent& e, bool may_stop)
           const Writer& wr = p.writers[w - base];
           if (wr.hart < 0 || static_cast<unsigned>(wr.hart) == me) continue;
           stop = true;
-          hit.has_other = true;
-          hit.other = static_cast<unsigned>(wr.hart);
-          hit.other_access = 'w';
-          hit.other_pc = wr.pc;
-          hit.other_icount = wr.icount;
-          hit.other_value = wr.value;
-          hit.other_has_value = wr.has_value;
+          set_writer(hit, wr);
           break;
         }
         break;
@@ -273,13 +286,7 @@ bool EventMonitor::on_mem(rv64::Hart& h, const rv64::MemEvent& e, bool may_stop)
           const Acc& rd = lw.reads[me];
           if (rd.seq == 0 || rd.seq < lw.written[me] || lw.last_seq < rd.seq) continue;
           stop = true;
-          hit.has_other = true;
-          hit.other = static_cast<unsigned>(lw.last.hart);
-          hit.other_access = 'w';
-          hit.other_pc = lw.last.pc;
-          hit.other_icount = lw.last.icount;
-          hit.other_value = lw.last.value;
-          hit.other_has_value = lw.last.has_value;
+          set_writer(hit, lw.last);
           hit.read_pc = rd.pc;
           hit.read_icount = rd.icount;
           hit.read_value = rd.value;
@@ -361,12 +368,8 @@ bool EventMonitor::on_sc_fail(rv64::Hart& h, uint64_t va, uint64_t pc, uint64_t 
   for (auto& p : points_) {
     const EventSpec& s = p->spec;
     if (s.kind != EventKind::kLrscFail || (s.len && !overlaps(s, va, 1))) continue;
-    EventHit hit;
-    hit.point = p->id;
-    hit.kind = s.kind;
+    EventHit hit = hit_of(*p, pc, icount);
     hit.access = 's';
-    hit.pc = pc;
-    hit.icount = icount;
     hit.addr = va;
     stop_locked(me, hit);
     return true;
@@ -386,11 +389,7 @@ bool EventMonitor::on_trap(rv64::Hart& h, uint64_t cause, uint64_t epc, uint64_t
     if (s.kind != (irq ? EventKind::kIrq : EventKind::kTrap)) continue;
     if (s.hart >= 0 && static_cast<unsigned>(s.hart) != me) continue;
     if (!irq && s.cause != cause) continue;
-    EventHit hit;
-    hit.point = p->id;
-    hit.kind = s.kind;
-    hit.pc = epc;
-    hit.icount = icount;
+    EventHit hit = hit_of(*p, epc, icount);
     hit.cause = cause;
     hit.tval = tval;
     stop_locked(me, hit);
@@ -414,12 +413,8 @@ bool EventMonitor::on_mmio_store(rv64::Hart& h, uint64_t pa, unsigned len, uint6
     if (s.kind != EventKind::kIpi) continue;
     if ((s.hart >= 0 && static_cast<unsigned>(s.hart) != me) || (s.to >= 0 && static_cast<unsigned>(s.to) != to))
       continue;
-    EventHit hit;
-    hit.point = p->id;
-    hit.kind = s.kind;
+    EventHit hit = hit_of(*p, pc, icount);
     hit.access = 'w';
-    hit.pc = pc;
-    hit.icount = icount;
     hit.addr = pa;
     hit.new_value = value;
     hit.has_new = true;

@@ -154,6 +154,8 @@ class EventMonitor final : public rv64::EventHooks {
     return va < s.addr + s.len && s.addr < va + len;
   }
   void stop_locked(unsigned hart, const EventHit& hit);
+  static EventHit hit_of(const Point& p, uint64_t pc, uint64_t icount);  // point, kind, pc, icount set
+  static void set_writer(EventHit& hit, const Writer& w);                // the other hart: w's write
 
   const unsigned n_;
   mutable std::mutex mu_;
