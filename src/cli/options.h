@@ -34,6 +34,7 @@ struct Options {
   bool gdb_wait = false;      // -S: do not start the harts until a debugger says so
   std::string gdb;            // "" (no stub), "tcp:HOST:PORT" or "unix:PATH"; -s is tcp:127.0.0.1:1234
   bool repl = false;          // --repl: the machine starts paused under the command console on stdin
+  std::string clock;          // --clock scaled|host: guest time in the parallel mode ("" = not given: scaled)
 
   // Deterministic mode (also implied by `coremu record`).
   bool deterministic = false;  // --deterministic: every hart on one host thread, time from instruction counts
