@@ -327,8 +327,7 @@ constexpr OptionSpec kOptions[] = {
     {"gdb", "", "tcp:[HOST]:PORT|unix:PATH|PORT|none", &Parser::gdb, "GDB server address"},
     {"repl", "", "", &Parser::repl, "start paused and read debugger commands from stdin (see the user guide)"},
     {"clock", "", "scaled|host", &Parser::clock,
-     "guest time: scaled (default) slows it by the host CPU share of a hart when harts outnumber host cores; "
-     "host = host time"},
+     "guest time: scaled (default) = host time slowed while runnable harts outnumber host cores; host = host time"},
     {"deterministic", "", "", &Parser::deterministic,
      "run every hart on one host thread in slices, time from instruction counts: the same run every time"},
     {"quantum", "", "N", &Parser::quantum, "deterministic mode: steps a hart runs per slice (default 10000)"},

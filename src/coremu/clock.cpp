@@ -65,8 +65,11 @@ std::chrono::nanoseconds HostClock::until(uint64_t ticks) const {
   if (ticks > static_cast<uint64_t>(INT64_MAX / kNsPerTick)) return std::chrono::hours(1);
   int64_t target = static_cast<int64_t>(ticks) * kNsPerTick;
   if (target <= v) return std::chrono::nanoseconds(0);
-  if (s.rate == 0) return std::chrono::hours(1);  // frozen: only thaw() moves time
   uint64_t d = static_cast<uint64_t>(target - v);
+  // Frozen: as host time (as the clock always did). Nothing should wait for
+  // a deadline then (every hart is parked), and a waiter that wakes looks
+  // again; thaw() is followed by a resume that wakes the harts anyway.
+  if (s.rate == 0) s.rate = kOne;
   if (s.rate == kOne) return std::chrono::nanoseconds(std::min<uint64_t>(d, kHourNs));
   // Host ns for d virtual ns at this rate, rounded up (so that a waiter
   // that wakes on time finds mtime at the deadline).

@@ -52,6 +52,7 @@ class HostClock final : public machine::Clock {
   // Host time until mtime reaches `ticks` (zero if already past), at the
   // current rate: a waiter must look again when it wakes (or is woken: see
   // update()), as the rate may have changed meanwhile. At most an hour.
+  // While frozen: the wait at rate 1.
   std::chrono::nanoseconds until(uint64_t ticks) const;
 
   // ---- scaled mode: the runner says how many harts want to run ----
