@@ -34,9 +34,12 @@ HostClock::Seg HostClock::read(int64_t& host) const {
     uint32_t s1 = seq_.load(std::memory_order_acquire);
     if (!(s1 & 1)) {
       host = host_ns();
-      Seg g{base_host_.load(std::memory_order_relaxed), base_virt_.load(std::memory_order_relaxed),
-            rate_.load(std::memory_order_relaxed)};
-      std::atomic_thread_fence(std::memory_order_acquire);  // the loads above before the check below
+      // Acquire loads (plain loads on x86): a value from a re-base that
+      // began after s1 was read makes the check below see its odd count
+      // (the writer's stores are releases after that count). No fences:
+      // ThreadSanitizer understands this form.
+      Seg g{base_host_.load(std::memory_order_acquire), base_virt_.load(std::memory_order_acquire),
+            rate_.load(std::memory_order_acquire)};
       if (seq_.load(std::memory_order_relaxed) == s1) return g;
     }
     // A writer is in the middle of a re-base (a few instructions, unless
@@ -85,19 +88,18 @@ uint64_t HostClock::target_rate() const {
 }
 
 void HostClock::rebase_locked(uint64_t rate) {
-  uint32_t s = seq_.load(std::memory_order_relaxed);
-  seq_.store(s + 1, std::memory_order_relaxed);
-  // The odd count before the stores below (the usual seqlock writer) and,
-  // in practice, before the host clock read (a full barrier on x86).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // The odd count before the stores below (they are releases) and, in
+  // practice, before the host clock read (a locked instruction on x86 is a
+  // full barrier).
+  uint32_t s = seq_.fetch_add(1, std::memory_order_acq_rel);
   int64_t h = host_ns();
   Seg old{base_host_.load(std::memory_order_relaxed), base_virt_.load(std::memory_order_relaxed),
           rate_.load(std::memory_order_relaxed)};
   int64_t v = at(old, h);
   if (rate != 0 && rate < old.rate) v += kSlackNs;
-  base_host_.store(std::max(h, old.host), std::memory_order_relaxed);
-  base_virt_.store(v, std::memory_order_relaxed);
-  rate_.store(rate, std::memory_order_relaxed);
+  base_host_.store(std::max(h, old.host), std::memory_order_release);
+  base_virt_.store(v, std::memory_order_release);
+  rate_.store(rate, std::memory_order_release);
   seq_.store(s + 2, std::memory_order_release);
   last_rebase_ = h;
   next_rebase_.store(h + kMinRebaseNs, std::memory_order_relaxed);
