@@ -56,7 +56,24 @@ TEST_F(ClockTest, RateIsCoresOverRunnable) {
   EXPECT_EQ(c.virt_ns() - v0, 1 * kMs);
   // Six harts go to sleep: 2 runnable on 2 cores, host time again.
   for (int i = 0; i < 6; ++i) c.hart_sleeps();
+  int64_t before = c.virt_ns();
   EXPECT_TRUE(c.update());  // raised
+  EXPECT_EQ(c.virt_ns(), before);  // continuous: the new segment starts where the old one is
+  // And back to 8 runnable: a re-base that lowers the rate starts at most
+  // 1 us (the slack for racing readers) ahead.
+  advance(2 * kMs);
+  for (int i = 0; i < 6; ++i) c.hart_wakes();
+  before = c.virt_ns();
+  EXPECT_FALSE(c.update());
+  EXPECT_EQ(c.rate(), HostClock::kOne / 4);
+  EXPECT_GE(c.virt_ns(), before);
+  EXPECT_LE(c.virt_ns(), before + 1000);
+  advance(4 * kMs);
+  EXPECT_GE(c.virt_ns() - before, 1 * kMs);
+  EXPECT_LE(c.virt_ns() - before, 1 * kMs + 1000);
+  for (int i = 0; i < 6; ++i) c.hart_sleeps();
+  advance(kMs);
+  EXPECT_TRUE(c.update());
   EXPECT_EQ(c.rate(), HostClock::kOne);
   int64_t v1 = c.virt_ns();
   advance(3 * kMs);
