@@ -1,7 +1,9 @@
 // The `coremu` binary: command line -> machine -> parallel run.
 #include <fmt/core.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -38,6 +40,13 @@ std::string demo_path() {
 }
 
 // Host threads for the harts: 0 = one per hart, N = a pool of N.
+// Host cores this process may run on (its affinity mask).
+unsigned host_cpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return static_cast<unsigned>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 unsigned pool_threads(const cli::Options& o) {
   if (o.accel_pool) return o.accel_pool;
   if (o.accel_threads == "single") return 1;
@@ -255,7 +264,12 @@ int run(const std::vector<std::string>& all_args) {
   if (opts.demo) use_demo(opts);
   if (cmd.kind == cli::Command::kRecord || opts.deterministic) return run_deterministic(cmd, opts);
 
-  coremu::HostClock clock;
+  // Scaled time (the default) depends on how many host cores the harts
+  // share: a pool of N threads uses at most N.
+  unsigned cpus = host_cpus();
+  if (pool_threads(opts)) cpus = std::min(cpus, pool_threads(opts));
+  coremu::HostClock clock(opts.clock == "host" ? coremu::HostClock::Mode::kHost : coremu::HostClock::Mode::kScaled,
+                          cpus);
   coremu::Runner runner(clock, pool_threads(opts));
   machine::Machine m(opts.machine, runner, clock);
   for (const std::string& f : opts.symbols) m.add_symbols(f);

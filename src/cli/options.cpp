@@ -238,6 +238,11 @@ class Parser {
   void repl(const std::string&, const std::string&) { o_.repl = true; }
   void symbols(const std::string& opt, const std::string& arg) { o_.symbols.push_back(file_arg(opt, arg)); }
   void deterministic(const std::string&, const std::string&) { o_.deterministic = true; }
+  void clock(const std::string& opt, const std::string& arg) {
+    if (arg != "host" && arg != "scaled")
+      fail(opt, fmt::format("clock '{}' is not valid (host or scaled)", shown(arg)));
+    o_.clock = arg;
+  }
   void quantum(const std::string& opt, const std::string& arg) {
     auto n = parse_uint(arg);
     if (!n || *n == 0 || *n > (1ull << 40)) fail(opt, "needs a number of steps from 1 to 2^40");
@@ -324,6 +329,8 @@ constexpr OptionSpec kOptions[] = {
     {"repl", "", "", &Parser::repl, "start paused and read debugger commands from stdin (see the user guide)"},
     {"symbols", "", "FILE", &Parser::symbols,
      "ELF whose symbols the REPL, gdb monitor commands and --events use (e.g. vmlinux with a raw Image); not loaded"},
+    {"clock", "", "scaled|host", &Parser::clock,
+     "guest time: scaled (default) = host time slowed while runnable harts outnumber host cores; host = host time"},
     {"deterministic", "", "", &Parser::deterministic,
      "run every hart on one host thread in slices, time from instruction counts: the same run every time"},
     {"quantum", "", "N", &Parser::quantum, "deterministic mode: steps a hart runs per slice (default 10000)"},
@@ -387,6 +394,8 @@ void Parser::finish() {
   // As QEMU, which loads its bundled OpenSBI: a kernel without -bios runs
   // on the default firmware, coremu's built-in SBI.
   if (!bios_given_ && !m.kernel.empty()) m.bios = "default";
+  if (o_.deterministic && !o_.clock.empty())
+    throw ConfigError("--clock is for the parallel mode: deterministic time comes from instruction counts");
   if (m.kernel.empty() && m.bios == "none" && m.dumpdtb.empty())
     throw ConfigError("nothing to run: give -kernel FILE and/or -bios FILE (or no arguments at all for the demo)");
 }

@@ -35,6 +35,7 @@ struct Options {
   std::string gdb;            // "" (no stub), "tcp:HOST:PORT" or "unix:PATH"; -s is tcp:127.0.0.1:1234
   bool repl = false;          // --repl: the machine starts paused under the command console on stdin
   std::vector<std::string> symbols;  // --symbols FILE (repeatable): ELF symbols for the debuggers, nothing loaded
+  std::string clock;          // --clock scaled|host: guest time in the parallel mode ("" = not given: scaled)
 
   // Deterministic mode (also implied by `coremu record`).
   bool deterministic = false;  // --deterministic: every hart on one host thread, time from instruction counts

@@ -21,6 +21,7 @@ void Runner::wake(unsigned i) {
     if (s.where == Slot::Where::kSleeping &&
         (mach().hart(i).wfi_wakeup_pending() || s.stop_req.load(std::memory_order_acquire))) {
       s.where = Slot::Where::kQueued;
+      clock_.hart_wakes();
       runq_.push_back(i);
       pool_cv_.notify_one();
     }
@@ -34,6 +35,35 @@ void Runner::update_timer(unsigned i, uint64_t now) {
   rv64::Hart& h = mach().hart(i);
   h.set_irq_line(rv64::kMTI, now >= mach().mtimecmp(i));
   h.update_sstc(now);
+}
+
+void Runner::clock_update() {
+  if (clock_.update()) wake_early_sleepers();
+}
+
+void Runner::wake_early_sleepers() {
+  if (pool_threads_) {
+    // The workers' waits are computed under pool_mu_: after this lock
+    // they either wait (and get the notification) or see the new rate.
+    std::lock_guard<std::mutex> lk(pool_mu_);
+    pool_cv_.notify_all();
+    return;
+  }
+  // Each sleeper computes its wait under its Slot::mu: after taking it here
+  // it either waits already (and is checked) or will see the new rate.
+  int64_t now = clock_.host_ns();
+  for (auto& sp : slots_) {
+    Slot& s = *sp;
+    std::unique_lock<std::mutex> lk(s.mu);
+    if (!s.waiting) continue;
+    int64_t planned = s.wake_host - now;
+    int64_t need = clock_.until(s.deadline).count();
+    // Wake it if it would sleep notably too long (it computes a new wait).
+    if (need < planned - planned / 8 - 20'000) {
+      lk.unlock();
+      s.cv.notify_one();
+    }
+  }
 }
 
 void Runner::set_line(unsigned hart, rv64::Irq irq, bool level) {
@@ -290,6 +320,7 @@ Runner::Slot::Where Runner::pool_slice(unsigned i) {
     std::unique_lock<std::mutex> lk(ctl_mu_);
     step_over_reported(i, lk);
   }
+  clock_update();
   update_timer(i, clock_.now());
   rv64::Exit e = h.run(kQuantum);
   switch (e) {
@@ -316,6 +347,7 @@ void Runner::pool_wake_due_locked(uint64_t now) {
     rv64::Hart& h = mach().hart(i);
     if (h.wfi_wakeup_pending() || s.stop_req.load(std::memory_order_acquire)) {
       s.where = Slot::Where::kQueued;
+      clock_.hart_wakes();
       runq_.push_back(i);
       continue;
     }
@@ -359,6 +391,10 @@ void Runner::pool_worker() {
         if (d > now) next_due_ = std::min(next_due_, d);
         h.set_in_wfi(true);
         s.state.store(static_cast<uint8_t>(HartRunState::kWfi), std::memory_order_relaxed);
+        // One hart fewer wants to run: time may go faster now, and the
+        // workers' waits were computed at the old rate (we hold pool_mu_).
+        clock_.hart_sleeps();
+        if (clock_.update()) pool_cv_.notify_all();
       }
     }
     if (w == Slot::Where::kParked && s.requeue) w = Slot::Where::kQueued;  // resumed meanwhile
@@ -384,6 +420,7 @@ void Runner::hart_loop(unsigned i) {
       control(i);
       continue;
     }
+    clock_update();
     uint64_t now = clock_.now();
     h.set_irq_line(rv64::kMTI, now >= m.mtimecmp(i));
     h.update_sstc(now);
@@ -403,6 +440,9 @@ void Runner::hart_loop(unsigned i) {
     if (e != rv64::Exit::kWfi) continue;
     // WFI: sleep until an enabled interrupt is pending, the next timer
     // deadline passes, a debugger stops the hart, or the machine stops.
+    // Asleep, the hart does not count as runnable for the scaled clock.
+    clock_.hart_sleeps();
+    clock_update();
     std::unique_lock<std::mutex> lk(slot.mu);
     slot.state.store(static_cast<uint8_t>(HartRunState::kWfi), std::memory_order_relaxed);
     h.set_in_wfi(true);
@@ -417,13 +457,23 @@ void Runner::hart_loop(unsigned i) {
       // mtimecmp, a debugger, shutdown) notifies this slot. A deadline
       // already past means its interrupt is masked in mie: only another
       // event can wake the hart.
-      if (deadline > now)
-        slot.cv.wait_for(lk, clock_.until(deadline));
-      else
+      // The wait holds at the clock's current rate; if the rate goes up
+      // meanwhile, wake_early_sleepers() wakes the hart to compute again.
+      if (deadline > now) {
+        auto wait = clock_.until(deadline);
+        slot.waiting = true;
+        slot.deadline = deadline;
+        slot.wake_host = clock_.host_ns() + wait.count();
+        slot.cv.wait_for(lk, wait);
+        slot.waiting = false;
+      } else {
         slot.cv.wait(lk);
+      }
     }
     h.set_in_wfi(false);
     slot.state.store(static_cast<uint8_t>(HartRunState::kRunning), std::memory_order_relaxed);
+    lk.unlock();
+    clock_.hart_wakes();
   }
 }
 
@@ -465,6 +515,7 @@ int Runner::run(machine::Machine& m) {
         }
       }
       running_ = true;
+      clock_.set_runnable(m.num_harts());
       ev_cv_.notify_all();
     }
     std::vector<std::thread> threads;

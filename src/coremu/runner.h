@@ -81,6 +81,13 @@ class Runner final : public machine::HartLines, public Control {
     // Pool mode, under pool_mu_: where the hart is.
     enum class Where : uint8_t { kQueued, kRunning, kSleeping, kParked } where = Where::kQueued;
     bool requeue = false;  // under pool_mu_: resumed while its worker was parking it
+    // Thread per hart, under mu: the WFI wait in progress (for
+    // wake_early_sleepers): its timer deadline (mtime) and when, in the
+    // clock's host ns, the hart planned to wake for it; waiting = false
+    // when it waits for no deadline (or is not waiting).
+    bool waiting = false;
+    uint64_t deadline = 0;
+    int64_t wake_host = 0;
   };
   struct Ctl {
     HartAction action = HartAction::kContinue;
@@ -99,6 +106,11 @@ class Runner final : public machine::HartLines, public Control {
   // Under pool_mu_: queues sleeping harts whose interrupt is now pending.
   void pool_wake_due_locked(uint64_t now);
   void update_timer(unsigned i, uint64_t now);
+  // Scaled clock: lets the clock re-base; if it raised the rate, wakes the
+  // sleepers whose timer waits were computed at the lower rate and are now
+  // too long. Call with no Slot::mu and no pool_mu_ held.
+  void clock_update();
+  void wake_early_sleepers();
   // Parks the hart while its action is kStop, then runs a requested step.
   void control(unsigned i);
   // Under ctl_mu_ (held by lk, released while the hart runs): the hart's

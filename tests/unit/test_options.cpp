@@ -436,6 +436,17 @@ TEST(Options, Accel) {
   EXPECT_TRUE(parse({"-accel", "help"}).help);
 }
 
+TEST(Options, Clock) {
+  EXPECT_EQ(parse_k({}).clock, "");  // not given: scaled
+  EXPECT_EQ(parse_k({"--clock", "host"}).clock, "host");
+  EXPECT_EQ(parse_k({"-clock", "scaled"}).clock, "scaled");
+  EXPECT_CONTAINS(error_k({"--clock", "instructions"}), "option '--clock': clock 'instructions' is not valid (host or scaled)");
+  EXPECT_CONTAINS(error_k({"--clock", ""}), "clock '' is not valid");
+  EXPECT_CONTAINS(error_k({"--clock"}), "--clock");
+  EXPECT_CONTAINS(error_k({"--clock", "host", "--deterministic"}), "--clock is for the parallel mode");
+  EXPECT_CONTAINS(parse({"--help"}).help_output, "-clock scaled|host");
+}
+
 TEST(Options, Gdb) {
   EXPECT_EQ(parse_k({"-s"}).gdb, "tcp:127.0.0.1:1234");
   EXPECT_TRUE(parse_k({"-S"}).gdb_wait);
