@@ -419,7 +419,7 @@ Exit Hart::run(uint64_t max_steps) {
     cur_insns_ = i;
     chain_end_ = i + (b->n < left ? b->n : left);
     loop_va_ = (b->spin || deterministic_) ? ~0ull : b->va;  // spin blocks come back here to be counted
-    loop_passes_ = 0;
+    loop_insns_ = 0;
     Flow fl = i->fn(*this, *i);  // runs the chain of handlers (exec.h)
     loop_va_ = ~0ull;
     uint64_t retired = static_cast<uint64_t>(chain_stop_ - b->insns) + (fl == kJump ? 1 : 0);

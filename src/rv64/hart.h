@@ -351,8 +351,9 @@ class Hart {
   // The running block's last instruction `in` jumped back to loop_va_: runs
   // the block again inside the chain if run() would do nothing else before
   // it (budget left, no attention, same translation and code, at most
-  // kMaxLoopPasses passes, which bounds the stack if a compiler does not
-  // turn the calls into jumps); otherwise ends the chain as a jump does.
+  // kMaxLoopInsns instructions re-run, which bounds the stack where the
+  // compiler does not turn the calls into jumps, as in sanitizer builds);
+  // otherwise ends the chain as a jump does.
   inline Flow loop_back(const Insn& in);
   // The exact instruction count at instruction `in` of the running block.
   uint64_t icount_at(const Insn& in) const { return icount_ + static_cast<uint64_t>(&in - cur_insns_); }
@@ -407,7 +408,9 @@ class Hart {
     Insn insns[1];  // n entries (allocated in place)
   };
   class BlockCache;
-  static constexpr unsigned kMaxLoopPasses = 64;  // loop_back() passes per block entry
+  // loop_back(): instructions re-run per block entry, at most (with the
+  // block's own up to 64, this bounds the chain's stack depth).
+  static constexpr unsigned kMaxLoopInsns = 1024;
 
   Block* lookup_block();
   Block* build_block(uint64_t pa);
@@ -494,7 +497,7 @@ class Hart {
   bool tlb_has_superpages_ = false;
   const Insn* cur_insns_ = nullptr;  // first instruction of the running block
   uint64_t run_target_ = 0;          // run(): steps() at which the budget ends
-  unsigned loop_passes_ = 0;         // loop_back() passes since the block was entered
+  unsigned loop_insns_ = 0;          // instructions loop_back() re-ran since the block was entered
 
   bool read_csr(unsigned num, uint64_t& v, bool checked, const Insn* in);
   // `in` is the writing instruction (nullptr for the debugger): a counter
@@ -532,7 +535,7 @@ inline Flow Hart::loop_back(const Insn& in) {
   const Insn* first = cur_insns_;
   const Block* b = reinterpret_cast<const Block*>(reinterpret_cast<const char*>(first) - offsetof(Block, insns));
   const TlbEntry& e = itlb_->e[2][(pc >> kPageShift) & (kTlbSize - 1)];
-  if (RV_LIKELY(++loop_passes_ < kMaxLoopPasses) && steps() + b->n < run_target_ &&
+  if (RV_LIKELY((loop_insns_ += b->n) <= kMaxLoopInsns) && steps() + b->n < run_target_ &&
       &in + 1 == first + b->n && attention_.load(std::memory_order_relaxed) == 0 && !pause_ && !wfi_ &&
       !code_flush_pending_ && debug_hit_.kind == DebugHit::kNone && e.tag == (pc & ~(kPageSize - 1)) &&
       pc + e.phys_addend == b->pa && (!b->genp || b->genp->load(std::memory_order_acquire) == b->gen)) {
