@@ -86,7 +86,7 @@ Machine::Machine(const MachineConfig& cfg, HartLines& lines, Clock& clock)
   create_devices();
   attach_drives();
   load_images();
-  install_images();
+  install_images(/*fresh_ram=*/true);
   harts_.reserve(cfg_.smp);
   for (unsigned i = 0; i < cfg_.smp; ++i) {
     harts_.push_back(std::make_unique<rv64::Hart>(i, *this));
@@ -277,11 +277,19 @@ void Machine::merge_symbols(const SymbolTable& t) {
 
 void Machine::add_symbols(const std::string& path) { merge_symbols(load_symbols(path)); }
 
-void Machine::install_images() {
+void Machine::install_images(bool fresh_ram) {
   static constexpr uint8_t kZeros[4096] = {};
   for (const Blob& b : blobs_) {
     write_phys(b.addr, b.data.data(), b.data.size());
-    for (uint64_t done = 0; done < b.zeros;) {
+    // Fresh RAM is zero already, unless an image installed before this one
+    // put data where this one's zeros go (the later image wins, as before).
+    uint64_t z0 = b.addr + b.data.size(), z1 = z0 + b.zeros;
+    bool need = !fresh_ram;
+    for (const Blob& o : blobs_) {
+      if (&o == &b) break;
+      if (o.addr < z1 && z0 < o.addr + o.data.size()) need = true;
+    }
+    for (uint64_t done = 0; done < b.zeros && need;) {
       uint64_t n = std::min<uint64_t>(b.zeros - done, sizeof kZeros);
       write_phys(b.addr + b.data.size() + done, kZeros, n);
       done += n;

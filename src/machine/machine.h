@@ -139,7 +139,10 @@ class Machine final : public rv64::Bus {
   void create_devices();
   void attach_drives();
   // Copies the loaded images, the device tree and the reset ROM into memory.
-  void install_images();
+  // fresh_ram: RAM was just mapped and is still all zero, so the images'
+  // zero-filled tails (.bss) need no writing; writing them would only make
+  // the host commit and clear those pages before the guest needs them.
+  void install_images(bool fresh_ram = false);
   void write_rom();
   // The non-hart part of save_state (devices, flags, ROM).
   void save_devices(StateWriter& w) const;

@@ -32,6 +32,16 @@ inline Flow chain(Hart& h, const Insn& in, Flow f) {
   return f;
 }
 
+// A handler that set h.pc (taken branch, jump) ends the chain, unless it
+// jumped back to the start of its own block (a loop): then the block may
+// run again at once (Hart::loop_back), which spares run() a block lookup
+// per loop iteration.
+inline Flow jumped(Hart& h, const Insn& in) {
+  if (h.pc == h.loop_va_) return h.loop_back(in);
+  h.chain_stop_ = &in;
+  return kJump;
+}
+
 // RV_EXEC(id) { body }: the body computes the instruction and returns its
 // Flow; exec_<id> wraps it in the chaining above.
 #define RV_EXEC(id)                                                                      \

@@ -53,10 +53,10 @@ ALU(sllw, sext32(static_cast<uint32_t>(RS1) << (RS2 & 31)))
 ALU(srlw, sext32(static_cast<uint32_t>(RS1) >> (RS2 & 31)))
 ALU(sraw, static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(RS1) >> (RS2 & 31))))
 
-RV_EXEC(jal) {
+Flow exec_jal(Hart& h, const Insn& in) {
   RD = h.pc + in.len;
   h.pc += IMM;
-  return kJump;
+  return jumped(h, in);
 }
 RV_EXEC(jalr) {
   uint64_t t = (RS1 + IMM) & ~1ull;
@@ -65,13 +65,13 @@ RV_EXEC(jalr) {
   return kJump;
 }
 
-#define BRANCH(id, cond)    \
-  RV_EXEC(id) {             \
-    if (cond) {             \
-      h.pc += IMM;          \
-      return kJump;         \
-    }                       \
-    return kNext;           \
+#define BRANCH(id, cond)                   \
+  Flow exec_##id(Hart& h, const Insn& in) { \
+    if (cond) {                            \
+      h.pc += IMM;                         \
+      return jumped(h, in);                \
+    }                                      \
+    return chain(h, in, kNext);            \
   }
 BRANCH(beq, RS1 == RS2)
 BRANCH(bne, RS1 != RS2)
@@ -198,7 +198,7 @@ static Flow lr(Hart& h, const Insn& in) {
 template <class T>
 static Flow sc(Hart& h, const Insn& in) {
   uint64_t va = RS1;
-  uint8_t* p = h.amo_ptr(va, sizeof(T), true);
+  uint8_t* p = h.amo_host<T>(va, true);
   if (!p) return kTrap;
   bool ok = false;
   if (h.resv_addr == va && h.resv_size == sizeof(T)) {
@@ -225,7 +225,7 @@ RV_EXEC(sc_d) { return sc<uint64_t>(h, in); }
 
 template <class T, class F>
 static Flow amo(Hart& h, const Insn& in, F f) {
-  uint8_t* p = h.amo_ptr(RS1, sizeof(T));
+  uint8_t* p = h.amo_host<T>(RS1);
   if (!p) return kTrap;
   std::atomic_ref<T> ref(*reinterpret_cast<T*>(p));
   T src = static_cast<T>(RS2);
@@ -237,7 +237,7 @@ static Flow amo(Hart& h, const Insn& in, F f) {
 }
 template <class T>
 static Flow amo_swap(Hart& h, const Insn& in) {
-  uint8_t* p = h.amo_ptr(RS1, sizeof(T));
+  uint8_t* p = h.amo_host<T>(RS1);
   if (!p) return kTrap;
   T old = std::atomic_ref<T>(*reinterpret_cast<T*>(p)).exchange(static_cast<T>(RS2), std::memory_order_seq_cst);
   RD = static_cast<uint64_t>(static_cast<int64_t>(static_cast<std::make_signed_t<T>>(old)));
@@ -245,7 +245,7 @@ static Flow amo_swap(Hart& h, const Insn& in) {
 }
 template <class T>
 static Flow amo_add(Hart& h, const Insn& in) {
-  uint8_t* p = h.amo_ptr(RS1, sizeof(T));
+  uint8_t* p = h.amo_host<T>(RS1);
   if (!p) return kTrap;
   T old = std::atomic_ref<T>(*reinterpret_cast<T*>(p)).fetch_add(static_cast<T>(RS2), std::memory_order_seq_cst);
   RD = static_cast<uint64_t>(static_cast<int64_t>(static_cast<std::make_signed_t<T>>(old)));

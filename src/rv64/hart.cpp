@@ -17,20 +17,6 @@ constexpr uint32_t kAttnReq = 4;   // apply requests_ (post_request)
 constexpr unsigned kMaxBlockInsns = 64;
 }  // namespace
 
-// A run of decoded instructions starting at physical address `pa`, never
-// crossing a page, ending at the first control transfer.
-struct Hart::Block {
-  uint64_t pa;
-  uint64_t va;  // pc it was decoded for (checked only while breakpoints are set)
-  const std::atomic<uint32_t>* genp;  // generation of the code page (nullptr: ROM)
-  uint32_t gen;
-  uint32_t n;
-  // A small loop that only reads (no stores, AMOs, CSR writes...) and
-  // branches back to its own start: a spin-wait when it repeats.
-  bool spin;
-  Insn insns[1];  // n entries (allocated in place)
-};
-
 // Direct-mapped table from physical pc to block, blocks in a bump arena.
 // Flushing drops everything at once (fence.i, arena full).
 class Hart::BlockCache {
@@ -401,6 +387,7 @@ bool Hart::is_spin_loop(const Insn* insns, unsigned n, uint64_t start) {
 
 Exit Hart::run(uint64_t max_steps) {
   const uint64_t target = steps() + max_steps;
+  run_target_ = target;
   debug_hit_.kind = DebugHit::kNone;
   if (RV_UNLIKELY(pause_)) {  // a failed SC whose event stop won: yield now
     pause_ = false;
@@ -431,7 +418,10 @@ Exit Hart::run(uint64_t max_steps) {
     const Insn* i = b->insns;
     cur_insns_ = i;
     chain_end_ = i + (b->n < left ? b->n : left);
+    loop_va_ = (b->spin || deterministic_) ? ~0ull : b->va;  // spin blocks come back here to be counted
+    loop_insns_ = 0;
     Flow fl = i->fn(*this, *i);  // runs the chain of handlers (exec.h)
+    loop_va_ = ~0ull;
     uint64_t retired = static_cast<uint64_t>(chain_stop_ - b->insns) + (fl == kJump ? 1 : 0);
     icount_ += retired;
     if (RV_UNLIKELY(b->spin) && !deterministic_) {

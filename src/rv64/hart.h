@@ -11,6 +11,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -315,6 +316,12 @@ class Hart {
   // Host pointer for an atomic access of `size` bytes at va (RAM only);
   // raises the right fault and returns nullptr otherwise.
   uint8_t* amo_ptr(uint64_t va, unsigned size, bool sc = false);
+  // amo_ptr for T, with the store fast path's test first: an aligned access
+  // whose write TLB entry matches with no slow-path flag (no watchpoint,
+  // dirty tracking, code page or device) needs none of amo_ptr's checks,
+  // so a contended AMO costs the host atomic and little else.
+  template <class T>
+  uint8_t* amo_host(uint64_t va, bool sc = false);
   // A store that returned false: normally a trap (kTrap); after a store an
   // event breakpoint stops behind (an IPI), the store retired: kJump.
   Flow store_failed(const Insn& in) {
@@ -336,6 +343,18 @@ class Hart {
   // stop, and where it stopped.
   const Insn* chain_end_ = nullptr;
   const Insn* chain_stop_ = nullptr;
+  // Self-loop chaining (exec.h, jumped()): the start pc of the running
+  // block while a taken branch or jump back to that pc may run the block
+  // again without returning to run(); ~0 (no pc) when it may not (spin
+  // blocks, deterministic mode, outside run()).
+  uint64_t loop_va_ = ~0ull;
+  // The running block's last instruction `in` jumped back to loop_va_: runs
+  // the block again inside the chain if run() would do nothing else before
+  // it (budget left, no attention, same translation and code, at most
+  // kMaxLoopInsns instructions re-run, which bounds the stack where the
+  // compiler does not turn the calls into jumps, as in sanitizer builds);
+  // otherwise ends the chain as a jump does.
+  inline Flow loop_back(const Insn& in);
   // The exact instruction count at instruction `in` of the running block.
   uint64_t icount_at(const Insn& in) const { return icount_ + static_cast<uint64_t>(&in - cur_insns_); }
   Flow do_mret();
@@ -375,8 +394,23 @@ class Hart {
   };
   static constexpr unsigned kCtxU = 0, kCtxS = 1, kCtxM = 2;
 
-  struct Block;
+  // A run of decoded instructions starting at physical address `pa`, never
+  // crossing a page, ending at the first control transfer.
+  struct Block {
+    uint64_t pa;
+    uint64_t va;  // pc it was decoded for (checked while breakpoints are set; loop_va_)
+    const std::atomic<uint32_t>* genp;  // generation of the code page (nullptr: ROM)
+    uint32_t gen;
+    uint32_t n;
+    // A small loop that only reads (no stores, AMOs, CSR writes...) and
+    // branches back to its own start: a spin-wait when it repeats.
+    bool spin;
+    Insn insns[1];  // n entries (allocated in place)
+  };
   class BlockCache;
+  // loop_back(): instructions re-run per block entry, at most (with the
+  // block's own up to 64, this bounds the chain's stack depth).
+  static constexpr unsigned kMaxLoopInsns = 1024;
 
   Block* lookup_block();
   Block* build_block(uint64_t pa);
@@ -462,6 +496,8 @@ class Hart {
   unsigned dctx_ = kCtxM;
   bool tlb_has_superpages_ = false;
   const Insn* cur_insns_ = nullptr;  // first instruction of the running block
+  uint64_t run_target_ = 0;          // run(): steps() at which the budget ends
+  unsigned loop_insns_ = 0;          // instructions loop_back() re-ran since the block was entered
 
   bool read_csr(unsigned num, uint64_t& v, bool checked, const Insn* in);
   // `in` is the writing instruction (nullptr for the debugger): a counter
@@ -493,6 +529,31 @@ inline bool Hart::load(uint64_t va, T& out) {
     return true;
   }
   return load_slow(va, out);
+}
+
+inline Flow Hart::loop_back(const Insn& in) {
+  const Insn* first = cur_insns_;
+  const Block* b = reinterpret_cast<const Block*>(reinterpret_cast<const char*>(first) - offsetof(Block, insns));
+  const TlbEntry& e = itlb_->e[2][(pc >> kPageShift) & (kTlbSize - 1)];
+  if (RV_LIKELY((loop_insns_ += b->n) <= kMaxLoopInsns) && steps() + b->n < run_target_ &&
+      &in + 1 == first + b->n && attention_.load(std::memory_order_relaxed) == 0 && !pause_ && !wfi_ &&
+      !code_flush_pending_ && debug_hit_.kind == DebugHit::kNone && e.tag == (pc & ~(kPageSize - 1)) &&
+      pc + e.phys_addend == b->pa && (!b->genp || b->genp->load(std::memory_order_acquire) == b->gen)) {
+    icount_ += b->n;  // the pass that just ended retired every instruction
+    uint64_t left = run_target_ - steps();
+    chain_end_ = first + (b->n < left ? b->n : left);
+    return first->fn(*this, *first);
+  }
+  chain_stop_ = &in;
+  return kJump;
+}
+
+template <class T>
+inline uint8_t* Hart::amo_host(uint64_t va, bool sc) {
+  const TlbEntry& e = dtlb_->e[1][(va >> kPageShift) & (kTlbSize - 1)];
+  if (RV_LIKELY((va & (~(kPageSize - 1) | (sizeof(T) - 1))) == e.tag) && RV_LIKELY(!events_sync_))
+    return reinterpret_cast<uint8_t*>(va + e.host_addend);
+  return amo_ptr(va, sizeof(T), sc);
 }
 
 template <class T>

@@ -118,6 +118,64 @@ TEST_F(HartTest, BranchLoopCountsEveryInstruction) {
   EXPECT_EQ(h.icount(), 22u);
 }
 
+// A block that branches back to its own start runs again inside the
+// handler chain (Hart::loop_back): the budget still ends it at the exact
+// instruction, however the runs are cut.
+TEST_F(HartTest, SelfLoopStopsExactlyAtTheBudget) {
+  // loop: x1 += 1; sd x1, 0(x4); x2 += 2; bne x1, x3, loop  (x3 never
+  // reached; the store keeps it from counting as a read-only spin loop)
+  auto prog = [&] {
+    h.reset(kBase);
+    put(kBase, {addi(1, 1, 1), sd(1, 4, 0), addi(2, 2, 2), B(-12, 3, 1, 1)});
+    h.x[3] = ~0ull;
+    h.x[4] = kBase + 0x1000;
+  };
+  for (uint64_t budget : {1u, 2u, 3u, 4u, 5u, 100u, 255u, 256u, 257u, 10'000u, 100'001u}) {
+    prog();
+    EXPECT_EQ(h.run(budget), Exit::kBudget);
+    EXPECT_EQ(h.icount(), budget);
+    uint64_t passes = budget / 4, rest = budget % 4;
+    EXPECT_EQ(h.x[1], passes + (rest >= 1)) << budget;
+    EXPECT_EQ(h.x[2], 2 * (passes + (rest >= 3))) << budget;
+    EXPECT_EQ(h.pc, kBase + 4 * rest) << budget;
+  }
+  prog();
+  for (int k = 0; k < 1000; ++k) h.run(7);
+  EXPECT_EQ(h.icount(), 7000u);
+  EXPECT_EQ(h.x[1], 1750u);
+  EXPECT_EQ(h.pc, kBase);
+}
+
+// A loop that stores over its own first instruction runs the new code on
+// the next iteration (the code page's generation changed), as when the
+// block was looked up again.
+TEST_F(HartTest, SelfLoopSeesItsOwnCodeChange) {
+  // loop: x1 += 1; sw x5, 0(x6); bne x1, x3, loop  with x5 = addi x1, x1, 100
+  put(kBase, {addi(1, 1, 1), S(0, 5, 6, 2, 0x23), B(-8, 3, 1, 1)});
+  h.x[3] = ~0ull;
+  h.x[5] = addi(1, 1, 100);
+  h.x[6] = kBase;
+  h.run(6);
+  EXPECT_EQ(h.x[1], 101u);
+}
+
+// An instruction in the loop that enables a pending interrupt: the
+// interrupt is taken at the end of that pass, not after more passes.
+TEST_F(HartTest, SelfLoopTakesAnInterruptItEnabled) {
+  // loop: x1 += 1; csrrs x0, mstatus, x5 (MIE); bne x1, x3, loop
+  put(kBase, {addi(1, 1, 1), csrrs(0, 0x300, 5), B(-8, 3, 1, 1)});
+  put(kBase + 0x200, {B(0, 0, 0, 0)});  // the handler: a jump to itself
+  h.csr_write(0x305, kBase + 0x200);   // mtvec
+  h.csr_write(0x304, 1u << 3);         // mie.MSIE
+  h.set_irq_line(kMSI, true);
+  h.x[3] = ~0ull;
+  h.x[5] = 1u << 3;  // mstatus.MIE
+  h.run(100);
+  EXPECT_EQ(csr(0x342), kInterruptBit | kMSI);  // mcause
+  EXPECT_EQ(csr(0x341), kBase + 8);             // mepc: right behind the csrrs
+  EXPECT_EQ(h.x[1], 1u);
+}
+
 TEST_F(HartTest, DivisionEdgeCases) {
   // x1 = INT64_MIN (1 << 63), x2 = -1, x3 = 0
   put(kBase, {addi(1, 0, 1), I(63, 1, 1, 1, 0x13) /*slli*/, addi(2, 0, -1),
