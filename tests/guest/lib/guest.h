@@ -213,6 +213,20 @@ void barrier_wait(barrier_t *b, unsigned n);
 /* Number of cpu@ nodes under /cpus in a flattened device tree, or 0 if fdt
    is not a valid device tree (fdt_harts.c). */
 unsigned fdt_count_harts(const void *fdt);
+/* The value of property `prop` of the top-level node `node` (e.g. "chosen",
+   "bootargs"), its length in *len; NULL if absent or the tree is invalid. */
+const uint8_t *fdt_top_prop(const void *fdt, const char *node, const char *prop, uint32_t *len);
+/* The walker behind them: calls visit(ctx, depth, node, NULL, NULL, 0) at
+   each node's start (the root at depth 1) and visit(ctx, depth, NULL, prop,
+   value, len) for each property (depth: its node's). A non-zero return
+   stops the walk. Returns 0 (walked, or stopped by visit) or -1 (not a
+   valid tree: bounds, alignment, magic, tokens). */
+typedef int (*fdt_visit_fn)(void *ctx, int depth, const char *node, const char *prop, const uint8_t *val,
+                            uint32_t len);
+int fdt_walk(const void *fdt, fdt_visit_fn visit, void *ctx);
+/* Whether node name s is `want` (exactly, or followed by @unit-address),
+   or with prefix_only just starts with it. */
+int fdt_name_is(const char *s, const char *want, int prefix_only);
 /* The number of harts in this run, the same for every hart: hart 0 counts
    them in the device tree, or if there is none, counts the harts that
    checked in until that number stayed unchanged for 50 ms, and publishes
