@@ -39,7 +39,6 @@ std::string demo_path() {
                              "build it with 'cmake --build build' or pass -kernel FILE");
 }
 
-// Host threads for the harts: 0 = one per hart, N = a pool of N.
 // Host cores this process may run on (its affinity mask).
 unsigned host_cpus() {
   cpu_set_t set;
@@ -47,6 +46,7 @@ unsigned host_cpus() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// Host threads for the harts: 0 = one per hart, N = a pool of N.
 unsigned pool_threads(const cli::Options& o) {
   if (o.accel_pool) return o.accel_pool;
   if (o.accel_threads == "single") return 1;
