@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config python3
   libfmt-dev libelf-dev libfdt-dev libreadline-dev libgtest-dev libzstd-dev libxxhash-dev
+  libxbyak-dev libzydis-dev
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
   linux-source-6.1 bc flex bison cpio libssl-dev xz-utils

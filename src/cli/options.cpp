@@ -190,7 +190,14 @@ constexpr std::string_view kAccelHelp =
     "tcg                  (the only one: coremu is an emulator)\n"
     "  thread=multi         one host thread per hart\n"
     "  thread=single        one host thread runs every hart in turn\n"
-    "  threads=N            a pool of N host threads runs the harts in turn\n";
+    "  threads=N            a pool of N host threads runs the harts in turn\n"
+    "  jit=on|off           translate hot blocks to x86-64 code (default on, on x86-64 hosts)\n"
+    "                       or interpret every instruction\n"
+    "  tb-size=MiB          the translation cache's size (default 256)\n";
+constexpr std::string_view kLogHelp =
+    "Log items (-d ITEM[,ITEM...], written to stderr or the -D file):\n"
+    "in_asm               the guest instructions of each block when it is translated\n"
+    "out_asm              the host code generated for each translated block\n";
 
 class Parser;
 using Handler = void (Parser::*)(const std::string& opt, const std::string& arg);
@@ -238,6 +245,22 @@ class Parser {
   void repl(const std::string&, const std::string&) { o_.repl = true; }
   void symbols(const std::string& opt, const std::string& arg) { o_.symbols.push_back(file_arg(opt, arg)); }
   void deterministic(const std::string&, const std::string&) { o_.deterministic = true; }
+  void log_items(const std::string& opt, const std::string& arg) {
+    if (arg == "help" || arg == "?") return show(kLogHelp);
+    size_t start = 0;
+    while (start <= arg.size()) {
+      size_t comma = arg.find(',', start);
+      std::string item = arg.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (item != "in_asm" && item != "out_asm")
+        fail(opt, fmt::format("unknown log item '{}' (coremu logs in_asm and out_asm; -d help lists them)",
+                              shown(item)));
+      o_.machine.log_items.push_back(item);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  void log_file(const std::string& opt, const std::string& arg) { o_.machine.log_file = file_arg(opt, arg); }
+  void perfmap(const std::string&, const std::string&) { o_.machine.perfmap = true; }
   void clock(const std::string& opt, const std::string& arg) {
     if (arg != "host" && arg != "scaled")
       fail(opt, fmt::format("clock '{}' is not valid (host or scaled)", shown(arg)));
@@ -320,8 +343,11 @@ constexpr OptionSpec kOptions[] = {
     {"no-reboot", "", "", &Parser::no_reboot, "exit instead of rebooting when the guest asks for a reset"},
     {"name", "", "NAME", &Parser::name, "accepted and ignored"},
     {"cpu", "", "rv64|max", &Parser::cpu, "CPU model (both are RV64GC); 'help' lists them"},
-    {"accel", "", "tcg[,thread=single|multi][,threads=N]", &Parser::accel,
-     "host threads: multi = one per hart, single = one for all, threads=N = a pool of N"},
+    {"accel", "", "tcg[,thread=single|multi][,threads=N][,jit=on|off][,tb-size=MiB]", &Parser::accel,
+     "host threads: multi = one per hart, single = one for all, threads=N = a pool of N; jit=off interprets"},
+    {"d", "", "in_asm,out_asm|help", &Parser::log_items, "log each translated block's guest and host code"},
+    {"D", "", "FILE", &Parser::log_file, "write the -d log to FILE instead of stderr"},
+    {"perfmap", "", "", &Parser::perfmap, "write /tmp/perf-PID.map so that Linux perf names translated code"},
     {"enable-kvm", "", "", &Parser::enable_kvm, "rejected: coremu is an emulator"},
     {"s", "", "", &Parser::gdb_default, "GDB server on tcp:127.0.0.1:1234 (short for -gdb tcp::1234)"},
     {"S", "", "", &Parser::gdb_wait, "do not start the harts until the debugger continues them"},
@@ -640,6 +666,16 @@ void Parser::accel(const std::string& opt, const std::string& arg) {
     if (o_.accel_threads == "multi" || o_.accel_threads == "single")
       fail(opt, "threads=N sets a pool of host threads: it cannot be combined with thread=single|multi");
     o_.accel_pool = v;
+  }
+  if (auto j = kv.take("jit")) {
+    if (*j != "on" && *j != "off") fail(opt, fmt::format("jit={} is not valid (on or off)", shown(*j)));
+    o_.machine.jit = *j == "on";
+  }
+  if (auto t = kv.take("tb-size")) {
+    auto mib = parse_uint(*t);
+    if (!mib || *mib < 1 || *mib > 4096)
+      fail(opt, fmt::format("tb-size={} is not valid (MiB of translated code, 1 to 4096)", shown(*t)));
+    o_.machine.tb_size = *mib << 20;
   }
   kv.done("tcg property");
 }

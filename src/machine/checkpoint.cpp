@@ -109,6 +109,9 @@ void Checkpoints::restore(size_t id) {
       std::memcpy(dst, p->data.get(), kPage);
     else
       std::memset(dst, 0, kPage);
+    // Code on the page may have changed: bump its generation, so that no
+    // decoded block or shared translation of the old bytes runs again.
+    ram.note_write(ram.base() + uint64_t{i} * kPage, kPage);
     latest_[i] = c;
   }
   last_restored_ = pages.size();

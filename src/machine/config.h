@@ -43,6 +43,14 @@ struct MachineConfig {
   std::vector<DriveConfig> drives;
   std::vector<VirtioBlkConfig> blk_devices;
   bool no_reboot = false;
+
+  // The executor: how the harts run, not what the machine is (a recording
+  // made with one executor replays with the other, bit for bit).
+  bool jit = true;                     // -accel tcg,jit=on|off: translate hot blocks to host code (x86-64)
+  uint64_t tb_size = 0;                // -accel tcg,tb-size=MiB, in bytes: the translation cache (0: 256 MiB)
+  std::vector<std::string> log_items;  // -d ITEM,...: in_asm, out_asm (the translator's log)
+  std::string log_file;                // -D FILE: where -d writes (default stderr)
+  bool perfmap = false;                // -perfmap: /tmp/perf-PID.map for Linux perf
 };
 
 }  // namespace machine

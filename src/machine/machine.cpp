@@ -6,12 +6,14 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 #include <fmt/core.h>
 
 #include "machine/clint.h"
+#include "rv64/jit/translator.h"
 #include "machine/htif.h"
 #include "machine/loader.h"
 #include "machine/plic.h"
@@ -87,9 +89,11 @@ Machine::Machine(const MachineConfig& cfg, HartLines& lines, Clock& clock)
   attach_drives();
   load_images();
   install_images(/*fresh_ram=*/true);
+  create_translator();
   harts_.reserve(cfg_.smp);
   for (unsigned i = 0; i < cfg_.smp; ++i) {
     harts_.push_back(std::make_unique<rv64::Hart>(i, *this));
+    harts_.back()->set_translator(jit_.get());
     harts_.back()->reset(memmap::kMromBase);
     if (sbi_) {
       harts_.back()->set_sbi(sbi_.get());
@@ -99,6 +103,34 @@ Machine::Machine(const MachineConfig& cfg, HartLines& lines, Clock& clock)
 }
 
 Machine::~Machine() = default;
+
+void Machine::create_translator() {
+  rv64::jit::Options o;
+  for (const std::string& item : cfg_.log_items) {
+    if (item == "in_asm") o.log_in_asm = true;
+    else if (item == "out_asm") o.log_out_asm = true;
+    else throw ConfigError(fmt::format("-d: unknown log item '{}' (coremu logs in_asm, out_asm; -d help)", item));
+  }
+  if (!cfg_.log_file.empty()) {
+    log_.reset(std::fopen(cfg_.log_file.c_str(), "w"));
+    if (!log_) throw ConfigError(fmt::format("-D {}: {}", cfg_.log_file, std::strerror(errno)));
+    o.log = log_.get();
+  }
+  o.perf_map = cfg_.perfmap;
+  if (cfg_.tb_size) o.cache_bytes = cfg_.tb_size;
+  if (!cfg_.jit) {
+    if (o.log_in_asm || o.log_out_asm || o.perf_map)
+      throw ConfigError("-d in_asm/out_asm and -perfmap describe translated code: they need the translator "
+                        "(drop -accel tcg,jit=off)");
+    return;
+  }
+#if defined(COREMU_JIT)
+  jit_ = std::make_unique<rv64::jit::Translator>(o);
+#else
+  if (o.log_in_asm || o.log_out_asm || o.perf_map)
+    throw ConfigError("-d in_asm/out_asm and -perfmap need the translator, which this host does not have");
+#endif
+}
 
 void Machine::create_devices() {
   plic_ = std::make_unique<Plic>(lines_, cfg_.smp);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -153,6 +154,8 @@ class Machine final : public rv64::Bus {
   Clock& clock_;
   rv64::Ram ram_;
   std::vector<uint8_t> rom_;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> log_{nullptr, &std::fclose};  // -D FILE
+  std::unique_ptr<rv64::jit::Translator> jit_;  // shared by the harts; outlives them
   std::vector<std::unique_ptr<rv64::Hart>> harts_;
 
   std::unique_ptr<Uart> uart_;
@@ -163,6 +166,7 @@ class Machine final : public rv64::Bus {
   std::vector<std::unique_ptr<VirtioBlk>> virtio_;
   std::unique_ptr<Sbi> sbi_;
   std::vector<Mapping> mappings_;  // sorted by base
+  void create_translator();  // from cfg_'s executor options
   uint64_t htif_page_ = ~0ull;     // RAM page overlaid by HTIF, if any
 
   std::vector<uint8_t> fdt_;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rv64/exec.h"
+#include "rv64/jit/translator.h"
 
 namespace rv64 {
 
@@ -206,6 +207,7 @@ uint64_t Hart::current_icount() const {
 void Hart::end_block_here() {
   const Insn* in = current_insn();
   if (in && !debug_suppress_) chain_end_ = in + 1;
+  block_end_requested_ = true;
 }
 
 bool Hart::note_sc_fail(uint64_t va) {
@@ -361,6 +363,9 @@ done:
   Block* b = blocks_->alloc(pa, n);
   b->va = pc;
   b->spin = is_spin_loop(tmp, n, pc);
+  b->no_jit = b->spin;  // spin blocks stay interpreted: run() counts their rounds
+  b->execs = 0;
+  b->jit = nullptr;
   b->genp = genp;
   b->gen = gen;
   std::copy(tmp, tmp + n, b->insns);
@@ -415,6 +420,35 @@ Exit Hart::run(uint64_t max_steps) {
       continue;
     }
     uint64_t left = target - steps();
+    if (jit_ != nullptr && !b->no_jit && b->n <= left && RV_LIKELY(breakpoints_.empty())) {
+      if (b->jit == nullptr && ++b->execs >= jit_threshold_) {
+        b->jit = jit_->translate(*this, b);
+        b->no_jit = b->jit == nullptr;
+      }
+      if (b->jit != nullptr) {
+        if (jit_link_ != nullptr) jit_->link(jit_link_, *b->jit);
+        jit_link_ = nullptr;
+        uint64_t before = steps();
+        jit_->execute(*this, *b->jit, left);  // runs blocks until one leaves; icount, pc, traps exact
+        cur_insns_ = nullptr;
+        if (RV_UNLIKELY(steps() == before) && ++no_progress > max_steps) break;
+        if (RV_UNLIKELY(code_flush_pending_)) {
+          code_flush_pending_ = false;
+          blocks_->flush();
+        }
+        if (RV_UNLIKELY(wfi_)) {
+          wfi_ = false;
+          return Exit::kWfi;
+        }
+        if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) return Exit::kDebug;
+        if (RV_UNLIKELY(pause_)) {
+          pause_ = false;
+          return Exit::kPause;
+        }
+        continue;
+      }
+    }
+    jit_link_ = nullptr;
     const Insn* i = b->insns;
     cur_insns_ = i;
     chain_end_ = i + (b->n < left ? b->n : left);

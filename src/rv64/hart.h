@@ -31,6 +31,14 @@
 
 namespace rv64 {
 
+namespace jit {
+class Translator;
+struct Translation;
+struct LinkSite;
+struct Helpers;
+struct BlockView;
+}  // namespace jit
+
 enum Priv : uint8_t { kUser = 0, kSupervisor = 1, kMachine = 3 };
 
 // Exception causes (mcause without the interrupt bit).
@@ -270,6 +278,17 @@ class Hart {
   // Event hooks (nullptr: none), the virtual ranges whose pages leave the
   // fast path for them, and whether synchronising instructions report.
   void set_events(EventHooks* hooks, std::vector<EventRange> ranges, bool sync);
+  // The translating executor (src/rv64/jit), shared by the machine's harts;
+  // nullptr: every block is interpreted. Blocks are translated once they
+  // have run kJitThreshold times; while breakpoints are set, single steps
+  // and partial blocks (a budget ending inside one) always interpret.
+  // Either way run() gives the same results, instruction for instruction.
+  void set_translator(jit::Translator* t) { jit_ = t; }
+  jit::Translator* translator() const { return jit_; }
+  // Runs of a block before it is translated (at least 1): lower translates
+  // more code sooner (the differential tests use 1).
+  static constexpr uint32_t kJitThreshold = 16;
+  void set_jit_threshold(uint32_t runs) { jit_threshold_ = runs ? runs : 1; }
   // The built-in SBI (nullptr: S-mode ecalls trap to M-mode as usual).
   void set_sbi(SbiHandler* sbi) { sbi_ = sbi; }
   SbiHandler* sbi() const { return sbi_; }
@@ -405,6 +424,9 @@ class Hart {
     // A small loop that only reads (no stores, AMOs, CSR writes...) and
     // branches back to its own start: a spin-wait when it repeats.
     bool spin;
+    bool no_jit;  // the translator refused it
+    uint32_t execs;  // runs through run() (until translated)
+    const jit::Translation* jit;  // its translation, once made
     Insn insns[1];  // n entries (allocated in place)
   };
   class BlockCache;
@@ -476,6 +498,10 @@ class Hart {
   std::vector<EventRange> event_ranges_;
   bool events_sync_ = false;
   bool stop_after_ = false;  // a store retired but an event stops the hart (store_failed)
+  bool block_end_requested_ = false;  // end_block_here() was called (the translator's helpers look)
+  jit::Translator* jit_ = nullptr;
+  uint32_t jit_threshold_ = kJitThreshold;
+  const jit::LinkSite* jit_link_ = nullptr;  // the direct jump translated code left through, to patch
   std::atomic<bool> in_wfi_{false};
 
   // CSR state.
@@ -507,6 +533,9 @@ class Hart {
   std::unique_ptr<BlockCache> blocks_;
 
   friend struct HartTestAccess;
+  friend struct jit::Helpers;    // generated code's view of the hart (emit_x64.cpp)
+  friend struct jit::BlockView;  // the translator copies blocks
+  friend class jit::Translator;
   friend struct HartState;  // hart_state.cpp
 };
 

@@ -148,6 +148,7 @@ elif CASE == "killed":
     longg = os.path.join(GUESTS, "bench_compute.elf")
     if os.path.exists(longg):
         args[args.index(os.path.join(GUESTS, "demo.elf"))] = longg
+        args += ["-append", "total=2000000000"]  # minutes of work, translated or not
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(1.5)
     if p.poll() is not None:

@@ -426,7 +426,17 @@ TEST(Options, Accel) {
   EXPECT_EQ(parse_k({"-accel", "accel=tcg,thread=single"}).accel_threads, "single");
   EXPECT_CONTAINS(error_k({"-accel", "kvm"}), "option '-accel': accelerator 'kvm' is not supported");
   EXPECT_CONTAINS(error_k({"-accel", "tcg,thread=many"}), "thread=many is not valid");
-  EXPECT_CONTAINS(error_k({"-accel", "tcg,tb-size=64"}), "unsupported tcg property 'tb-size'");
+  EXPECT_CONTAINS(error_k({"-accel", "tcg,split-wx=on"}), "unsupported tcg property 'split-wx'");
+  EXPECT_EQ(parse_k({"-accel", "tcg,tb-size=64"}).machine.tb_size, 64ull << 20);
+  EXPECT_CONTAINS(error_k({"-accel", "tcg,tb-size=0"}), "tb-size=0 is not valid");
+  EXPECT_TRUE(parse_k({"-accel", "tcg"}).machine.jit);
+  EXPECT_FALSE(parse_k({"-accel", "tcg,jit=off"}).machine.jit);
+  EXPECT_CONTAINS(error_k({"-accel", "tcg,jit=maybe"}), "jit=maybe is not valid");
+  EXPECT_EQ(parse_k({"-d", "in_asm,out_asm"}).machine.log_items, (std::vector<std::string>{"in_asm", "out_asm"}));
+  EXPECT_CONTAINS(error_k({"-d", "int,in_asm"}), "unknown log item 'int'");
+  EXPECT_TRUE(parse_k({"-d", "help"}).help);
+  EXPECT_EQ(parse_k({"-D", "x.log"}).machine.log_file, "x.log");
+  EXPECT_TRUE(parse_k({"-perfmap"}).machine.perfmap);
   EXPECT_CONTAINS(error_k({"-accel", "thread=multi"}), "needs an accelerator name");
   EXPECT_EQ(parse_k({"-accel", "tcg,threads=3"}).accel_pool, 3u);
   EXPECT_EQ(parse_k({"-accel", "tcg"}).accel_pool, 0u);
