@@ -7,7 +7,8 @@
 #      Linux on 1 and 4 harts;
 #   2. ThreadSanitizer build: the multi-hart guest programs, Linux on 4
 #      harts, and the GDB server and the REPL driving running harts;
-#   3. libFuzzer targets for the parsers of outside input, run briefly;
+#   3. libFuzzer targets for the parsers of outside input, and the
+#      translator against the interpreter on fuzzed programs, run briefly;
 #   4. the default build: every test (unit, guest programs up to 255 harts,
 #      OpenSBI/U-Boot boots, Linux up to 255 harts, command-line errors).
 #      Its summary comes last.
@@ -45,7 +46,7 @@ if [ "${COREMU_QUICK:-0}" != 1 ]; then
   cmake --preset fuzz >/dev/null
   cmake --build --preset fuzz -j2
   mkdir -p build-fuzz/corpus/fuzz_options build-fuzz/corpus/fuzz_elf build-fuzz/corpus/fuzz_dtb \
-    build-fuzz/corpus/fuzz_rsp build-fuzz/corpus/fuzz_replaylog
+    build-fuzz/corpus/fuzz_rsp build-fuzz/corpus/fuzz_replaylog build-fuzz/corpus/fuzz_exec
   # Seeds: a real command line, a real RISC-V ELF, a real device tree.
   printf '%s\0' -M virt -smp 4 -m 256M -drive file=a.img,if=none,id=x0 \
     -device virtio-blk-device,drive=x0 > build-fuzz/corpus/fuzz_options/seed
@@ -56,9 +57,11 @@ if [ "${COREMU_QUICK:-0}" != 1 ]; then
     > build-fuzz/corpus/fuzz_rsp/seed
   # Record/replay logs written by the log module itself.
   build-fuzz/tests/fuzz/replaylog_seed build-fuzz/corpus/fuzz_replaylog
+  # A program for the executors (8 seed bytes, then: addi x1,x1,1; sd x1,0(x4); bne x1,x2,-8).
+  printf '\x01\0\0\0\0\0\0\0\x93\x80\x10\x00\x23\x30\x12\x00\xe3\x9c\x20\xfe' > build-fuzz/corpus/fuzz_exec/seed
   # A crash, a leak or an input slower than 10 s fails the run; the
   # offending input is left in build-fuzz/ (crash-*, leak-*, timeout-*).
-  for t in fuzz_options fuzz_elf fuzz_dtb fuzz_rsp fuzz_replaylog; do
+  for t in fuzz_options fuzz_elf fuzz_dtb fuzz_rsp fuzz_replaylog fuzz_exec; do
     if ! "build-fuzz/tests/fuzz/$t" -max_total_time="$COREMU_FUZZ_SECONDS" -timeout=10 -print_final_stats=0 \
         -artifact_prefix=build-fuzz/ "build-fuzz/corpus/$t" >"build-fuzz/$t.log" 2>&1; then
       tail -n 40 "build-fuzz/$t.log"

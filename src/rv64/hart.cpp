@@ -31,6 +31,8 @@ class Hart::BlockCache {
     Block* b = table_[index(pa)];
     return (b && b->pa == pa) ? b : nullptr;
   }
+  // Caches a block that lives elsewhere (a shared translation's).
+  void insert(Block* b) { table_[index(b->pa)] = b; }
   Block* alloc(uint64_t pa, unsigned n) {
     size_t bytes = sizeof(Block) + (n - 1) * sizeof(Insn);
     bytes = (bytes + 15) & ~size_t{15};
@@ -265,6 +267,14 @@ void Hart::set_priv(Priv p) {
 
 void Hart::flush_code_cache() { blocks_->flush(); }
 
+void Hart::set_translator(jit::Translator* t) {
+  jit_ = t;
+  jumps_.reset(t ? new JumpEntry[size_t{3} << kJumpBits]() : nullptr);
+  jumps_cur_ = nullptr;
+  ++jump_epoch_;
+  update_contexts();
+}
+
 // ---- the execution loop -------------------------------------------------------------
 
 bool Hart::fetch_slow(uint64_t va, uint16_t& half) {
@@ -294,6 +304,15 @@ Hart::Block* Hart::lookup_block() {
   if (RV_LIKELY(b != nullptr) && (!b->genp || b->genp->load(std::memory_order_acquire) == b->gen) &&
       (RV_LIKELY(breakpoints_.empty()) || b->va == pc))
     return b;
+  // Another hart may have translated this code already: its translation
+  // holds the decoded block, so this hart need not decode it again.
+  if (jit_ != nullptr && breakpoints_.empty()) {
+    if (const jit::Translation* t = jit_->find(pa)) {
+      Block* shared = const_cast<Block*>(static_cast<const Block*>(t->block));
+      blocks_->insert(shared);
+      return shared;
+    }
+  }
   return build_block(pa);
 }
 
@@ -390,6 +409,32 @@ bool Hart::is_spin_loop(const Insn* insns, unsigned n, uint64_t start) {
   return false;
 }
 
+bool Hart::run_translated(const jit::Translation& t, uint64_t target, uint64_t& no_progress, uint64_t max_steps) {
+  uint64_t before = steps();
+  exit_ = Exit::kBudget;
+  jit_->execute(*this, t, target - before);  // runs blocks until one leaves; icount, pc, traps exact
+  cur_insns_ = nullptr;
+  if (RV_UNLIKELY(steps() == before) && ++no_progress > max_steps) return true;
+  after_block();
+  return false;
+}
+
+void Hart::after_block() {
+  if (RV_UNLIKELY(code_flush_pending_)) {
+    code_flush_pending_ = false;
+    blocks_->flush();
+  }
+  if (RV_UNLIKELY(wfi_)) {
+    wfi_ = false;
+    exit_ = Exit::kWfi;
+  } else if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) {
+    exit_ = Exit::kDebug;  // (a pause waits: see run())
+  } else if (RV_UNLIKELY(pause_)) {
+    pause_ = false;
+    exit_ = Exit::kPause;
+  }
+}
+
 Exit Hart::run(uint64_t max_steps) {
   const uint64_t target = steps() + max_steps;
   run_target_ = target;
@@ -413,6 +458,17 @@ Exit Hart::run(uint64_t max_steps) {
       if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) return Exit::kDebug;  // an irq event
       if (a & kAttnExit) return Exit::kAttention;
     }
+    if (jumps_cur_ != nullptr && RV_LIKELY(breakpoints_.empty())) {
+      const JumpEntry& j = jumps_cur_[(pc >> 1) & ((1u << kJumpBits) - 1)];
+      if (j.va == pc && j.epoch == jump_epoch_ && j.t->n <= target - steps() &&
+          j.t->genp->load(std::memory_order_acquire) == j.t->gen) {
+        if (jit_link_ != nullptr) jit_->link(jit_link_, *j.t);
+        jit_link_ = nullptr;
+        if (run_translated(*j.t, target, no_progress, max_steps)) break;
+        if (exit_ != Exit::kBudget) return exit_;
+        continue;
+      }
+    }
     Block* b = lookup_block();
     if (RV_UNLIKELY(b == nullptr)) {  // fetch fault: pc is at the handler
       if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) return Exit::kDebug;  // a trap event
@@ -428,23 +484,10 @@ Exit Hart::run(uint64_t max_steps) {
       if (b->jit != nullptr) {
         if (jit_link_ != nullptr) jit_->link(jit_link_, *b->jit);
         jit_link_ = nullptr;
-        uint64_t before = steps();
-        jit_->execute(*this, *b->jit, left);  // runs blocks until one leaves; icount, pc, traps exact
-        cur_insns_ = nullptr;
-        if (RV_UNLIKELY(steps() == before) && ++no_progress > max_steps) break;
-        if (RV_UNLIKELY(code_flush_pending_)) {
-          code_flush_pending_ = false;
-          blocks_->flush();
-        }
-        if (RV_UNLIKELY(wfi_)) {
-          wfi_ = false;
-          return Exit::kWfi;
-        }
-        if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) return Exit::kDebug;
-        if (RV_UNLIKELY(pause_)) {
-          pause_ = false;
-          return Exit::kPause;
-        }
+        JumpEntry& j = jumps_cur_[(pc >> 1) & ((1u << kJumpBits) - 1)];
+        j = {pc, b->jit->code, jump_epoch_, b->jit};
+        if (run_translated(*b->jit, target, no_progress, max_steps)) break;
+        if (exit_ != Exit::kBudget) return exit_;
         continue;
       }
     }
@@ -467,19 +510,9 @@ Exit Hart::run(uint64_t max_steps) {
       }
     }
     if (RV_UNLIKELY(retired == 0) && ++no_progress > max_steps) break;
-    if (RV_UNLIKELY(code_flush_pending_)) {
-      code_flush_pending_ = false;
-      blocks_->flush();
-    }
-    if (RV_UNLIKELY(wfi_)) {
-      wfi_ = false;
-      return Exit::kWfi;
-    }
-    if (RV_UNLIKELY(debug_hit_.kind != DebugHit::kNone)) return Exit::kDebug;  // (a pause waits: see above)
-    if (RV_UNLIKELY(pause_)) {
-      pause_ = false;
-      return Exit::kPause;
-    }
+    exit_ = Exit::kBudget;
+    after_block();
+    if (exit_ != Exit::kBudget) return exit_;
   }
   return Exit::kBudget;
 }

@@ -283,7 +283,7 @@ class Hart {
   // have run kJitThreshold times; while breakpoints are set, single steps
   // and partial blocks (a budget ending inside one) always interpret.
   // Either way run() gives the same results, instruction for instruction.
-  void set_translator(jit::Translator* t) { jit_ = t; }
+  void set_translator(jit::Translator* t);
   jit::Translator* translator() const { return jit_; }
   // Runs of a block before it is translated (at least 1): lower translates
   // more code sooner (the differential tests use 1).
@@ -450,6 +450,13 @@ class Hart {
   static constexpr unsigned kSpinLimit = 256;  // loop rounds before a spin counts
   bool check_interrupts();
   void update_contexts();
+  // After a block (interpreted or translated): the flush fence.i asked for,
+  // and in exit_ the reason run() must return now, if any (else kBudget).
+  void after_block();
+  Exit exit_ = Exit::kBudget;
+  // Runs translated code from t within run()'s budget; true if run() must
+  // stop making no progress (see run()), else after_block() has set exit_.
+  bool run_translated(const jit::Translation& t, uint64_t target, uint64_t& no_progress, uint64_t max_steps);
   // Fetches, decodes and executes the instruction at pc with breakpoints
   // and watchpoints off (step(), step_exact()).
   void exec_one();
@@ -501,6 +508,21 @@ class Hart {
   bool block_end_requested_ = false;  // end_block_here() was called (the translator's helpers look)
   jit::Translator* jit_ = nullptr;
   uint32_t jit_threshold_ = kJitThreshold;
+  // The jump cache: virtual pc -> translation, per translation context,
+  // for the targets translated code cannot link to directly (indirect
+  // jumps, other pages) and for run()'s own lookups. An entry is valid
+  // while its epoch is jump_epoch_, which every TLB flush advances: the
+  // mapping it was made under has not changed since.
+  struct JumpEntry {
+    uint64_t va;
+    const uint8_t* code;
+    uint64_t epoch;
+    const jit::Translation* t;
+  };
+  static constexpr unsigned kJumpBits = 9;
+  std::unique_ptr<JumpEntry[]> jumps_;  // kCtxU, kCtxS, kCtxM: 1 << kJumpBits each
+  JumpEntry* jumps_cur_ = nullptr;      // the instruction-fetch context's
+  uint64_t jump_epoch_ = 1;
   const jit::LinkSite* jit_link_ = nullptr;  // the direct jump translated code left through, to patch
   std::atomic<bool> in_wfi_{false};
 

@@ -29,6 +29,7 @@ void Hart::flush_tlb() {
     for (auto& kind : tlb_[c].e)
       for (auto& e : kind) e.tag = kTlbInvalid;
   tlb_has_superpages_ = false;
+  ++jump_epoch_;
 }
 
 void Hart::rearm_dirty_tracking() {
@@ -40,6 +41,7 @@ void Hart::rearm_dirty_tracking() {
 void Hart::update_contexts() {
   auto ctx = [](Priv p) { return p == kMachine ? kCtxM : p == kSupervisor ? kCtxS : kCtxU; };
   itlb_ = &tlb_[ctx(priv_)];
+  if (jumps_) jumps_cur_ = &jumps_[size_t{ctx(priv_)} << kJumpBits];
   Priv dp = priv_;
   if (priv_ == kMachine && (mstatus_ & mstatus::MPRV)) dp = static_cast<Priv>((mstatus_ >> 11) & 3);
   dctx_ = ctx(dp);
@@ -326,12 +328,14 @@ Flow Hart::do_sfence_vma(const Insn& in) {
     unsigned idx = (va >> kPageShift) & (kTlbSize - 1);
     for (unsigned c = kCtxU; c <= kCtxS; ++c)
       for (auto& kind : tlb_[c].e) kind[idx].tag = kTlbInvalid;
+    ++jump_epoch_;
   } else {
     // A superpage is cached as many 4 KiB entries: drop them all.
     for (unsigned c = kCtxU; c <= kCtxS; ++c)
       for (auto& kind : tlb_[c].e)
         for (auto& e : kind) e.tag = kTlbInvalid;
     tlb_has_superpages_ = false;
+    ++jump_epoch_;
   }
   pc += in.len;
   return kJump;

@@ -3,6 +3,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstddef>
+
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -17,15 +19,16 @@ CodeBuffer::CodeBuffer(size_t bytes) {
     release();
     throw std::runtime_error(msg);
   };
-  fd_ = memfd_create("coremu-code", MFD_CLOEXEC);
-  if (fd_ < 0) fail("memfd_create");
-  if (ftruncate(fd_, static_cast<off_t>(size_)) != 0) fail("ftruncate");
-  void* w = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  // Shared anonymous memory, mapped a second time by mremap(old_size = 0).
+  // (Linux perf takes such mappings, which show as /dev/zero, for JIT code
+  // and names it from /tmp/perf-PID.map; a memfd it would take for a file.)
+  void* w = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (w == MAP_FAILED) fail("mmap (read-write view)");
   rw_ = static_cast<uint8_t*>(w);
-  void* x = mmap(nullptr, size_, PROT_READ | PROT_EXEC, MAP_SHARED, fd_, 0);
-  if (x == MAP_FAILED) fail("mmap (executable view)");
+  void* x = mremap(rw_, 0, size_, MREMAP_MAYMOVE);
+  if (x == MAP_FAILED) fail("mremap (second view)");
   rx_ = static_cast<uint8_t*>(x);
+  if (mprotect(rx_, size_, PROT_READ | PROT_EXEC) != 0) fail("mprotect (executable view)");
 }
 
 CodeBuffer::~CodeBuffer() { release(); }
@@ -33,9 +36,7 @@ CodeBuffer::~CodeBuffer() { release(); }
 void CodeBuffer::release() {
   if (rx_) munmap(rx_, size_);
   if (rw_) munmap(rw_, size_);
-  if (fd_ >= 0) close(fd_);
   rx_ = rw_ = nullptr;
-  fd_ = -1;
 }
 
 }  // namespace rv64::jit

@@ -1,6 +1,6 @@
 // Host memory for generated code, never writable and executable at once.
 //
-// One shared-memory object (memfd) mapped twice: a read-write view that
+// One block of shared memory mapped twice: a read-write view that
 // only the translator writes through, and a read-execute view that only
 // harts jump into. No page is ever mapped writable and executable in the
 // same view, so a guest that could make coremu write arbitrary bytes still
@@ -38,7 +38,6 @@ class CodeBuffer {
  private:
   void release();
   size_t size_ = 0;
-  int fd_ = -1;
   uint8_t* rw_ = nullptr;
   uint8_t* rx_ = nullptr;
 };

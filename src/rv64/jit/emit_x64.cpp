@@ -35,6 +35,12 @@ struct Helpers {
   static constexpr int kDtlb = offsetof(Hart, dtlb_);
   static constexpr int kCurInsns = offsetof(Hart, cur_insns_);
   static constexpr int kLink = offsetof(Hart, jit_link_);
+  static constexpr int kJumpsCur = offsetof(Hart, jumps_cur_);
+  static constexpr int kJumpEpoch = offsetof(Hart, jump_epoch_);
+  static constexpr unsigned kJumpBits = Hart::kJumpBits;
+  static_assert(sizeof(Hart::JumpEntry) == 32 && offsetof(Hart::JumpEntry, va) == 0 &&
+                    offsetof(Hart::JumpEntry, code) == 8 && offsetof(Hart::JumpEntry, epoch) == 16,
+                "the inline jump-cache lookup below assumes this entry layout");
   static constexpr unsigned kTlbBits = Hart::kTlbBits;
   static constexpr int kTlbKind = static_cast<int>(sizeof(TlbEntry) << Hart::kTlbBits);  // bytes per Access
   static_assert(sizeof(TlbEntry) == 24 && offsetof(TlbEntry, tag) == 0 && offsetof(TlbEntry, host_addend) == 8,
@@ -225,8 +231,7 @@ class BlockEmitter {
     int64_t target_off = static_cast<int64_t>(b_.pa & (kPageSize - 1)) + d;
     if (!chains_ || target_off < 0 || target_off >= static_cast<int64_t>(kPageSize)) {
       g_.lea(rax, ptr[r12 + static_cast<int>(d)]);
-      g_.mov(qword[rbx + Helpers::kPc], rax);
-      g_.jmp(exit_, CodeGenerator::T_NEAR);
+      leave_to(rax);
       return;
     }
     // Same page: a direct jump to the target's translation once there is
@@ -248,6 +253,33 @@ class BlockEmitter {
       g_.mov(qword[rbx + Helpers::kLink], rax);
       g_.jmp(exit_, CodeGenerator::T_NEAR);
     });
+  }
+
+  // The block ends (everything counted) with the next pc in `target`: on
+  // through the hart's jump cache if the block may chain and the entry is
+  // current, else back to the run loop.
+  void leave_to(const Reg64& target) {
+    if (!chains_) {
+      g_.mov(qword[rbx + Helpers::kPc], target);
+      g_.jmp(exit_, CodeGenerator::T_NEAR);
+      return;
+    }
+    Label& miss = new_label();
+    g_.mov(rcx, target);
+    g_.shr(rcx, 1);
+    g_.and_(ecx, (1u << Helpers::kJumpBits) - 1);
+    g_.shl(rcx, 5);
+    g_.add(rcx, qword[rbx + Helpers::kJumpsCur]);
+    g_.cmp(target, qword[rcx]);
+    g_.jne(miss, CodeGenerator::T_NEAR);
+    g_.mov(rdx, qword[rbx + Helpers::kJumpEpoch]);
+    g_.cmp(rdx, qword[rcx + 16]);
+    g_.jne(miss, CodeGenerator::T_NEAR);
+    g_.mov(r12, target);
+    g_.jmp(qword[rcx + 8]);
+    g_.L(miss);
+    g_.mov(qword[rbx + Helpers::kPc], target);
+    g_.jmp(exit_, CodeGenerator::T_NEAR);
   }
 
   void fallback(unsigned i) {
@@ -444,9 +476,9 @@ class BlockEmitter {
         g_.and_(rax, -2);
         g_.lea(rcx, ptr[r12 + static_cast<int>(offs_[i] + in.len)]);
         g_.mov(g_.X(in.rd), rcx);
-        g_.mov(qword[rbx + Helpers::kPc], rax);
         g_.add(qword[rbx + Helpers::kIcount], static_cast<int>(b_.n));
-        g_.jmp(exit_, CodeGenerator::T_NEAR);
+        g_.sub(r13, static_cast<int>(b_.n));
+        leave_to(rax);
         return true;
       default:
         fallback(i);

@@ -93,10 +93,17 @@ void Translator::publish(const Translation* t) {
   // No free slot near: the translation serves the hart that made it only.
 }
 
+const Translation* Translator::find(uint64_t pa) const {
+  const Translation* t = lookup(pa);
+  if (t == nullptr || t->genp == nullptr || t->genp->load(std::memory_order_acquire) != t->gen) return nullptr;
+  return t;
+}
+
 const Translation* Translator::translate(const Hart& h, const void* block) {
   const Hart::Block& b = BlockView::of(block);
   auto fresh = [&](const Translation* t) { return t && t->gen == b.gen && t->genp == b.genp && t->n == b.n; };
   if (const Translation* t = lookup(b.pa); fresh(t)) return t;
+  if (b.genp == nullptr) return nullptr;  // ROM: its bytes have no generation to check
 
   std::lock_guard<std::mutex> lk(mu_);
   if (const Translation* t = lookup(b.pa); fresh(t)) return t;  // another hart was first
@@ -122,6 +129,10 @@ const Translation* Translator::translate(const Hart& h, const void* block) {
   t->code = buf_->rx() + used_;
   t->code_size = r.size;
   t->block = copy;
+  Hart::Block* shared = static_cast<Hart::Block*>(copy);
+  shared->jit = t;  // harts that find the translation run the copy as their own block
+  shared->no_jit = false;
+  shared->execs = 0;
   used_ += (r.size + 15) & ~size_t{15};
   publish(t);
   ++stats_.translations;

@@ -98,6 +98,12 @@ class Translator {
   // the log.
   const Translation* translate(const Hart& h, const void* block);
 
+  // The translation of the code now at `pa`, if there is one whose page
+  // generation is still current. Its `block` is the decoded block, with
+  // its `jit` pointing back at it: a hart may run it as its own (run()
+  // only reads a block that has a translation). Lock-free.
+  const Translation* find(uint64_t pa) const;
+
   // Runs translated code from `t` on h until some block exits: at most
   // `budget` steps. Updates h's icount, pc and traps exactly.
   void execute(Hart& h, const Translation& t, uint64_t budget) const;
