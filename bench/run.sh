@@ -246,6 +246,7 @@ row() {
   if [ "$cs" = ok ] && [ "$qs" = ok ]; then
     ratio=$(awk -v a="$cs_secs" -v b="$qs_secs" 'BEGIN { printf "%.2f", a / b }')
   fi
+  last_c_status=$cs last_c_secs=$cs_secs last_q_status=$qs last_q_secs=$qs_secs
   header
   printf '%-10s %5s %15s %15s %7s %12s %12s %10s %10s\n' "$name" "$harts" \
     "$(time_col "$cs" "$cs_secs")" "$(time_col "$qs" "$qs_secs")" "$ratio" \
@@ -265,6 +266,7 @@ for w in "${selected[@]}"; do
       for n in $compute_harts; do
         row compute "$n" report "${bare[@]}" -smp "$n" -kernel "$guests/bench_compute.elf" \
           -append "total=$compute_total"
+        compute_c[$n]=$last_c_status:$last_c_secs compute_q[$n]=$last_q_status:$last_q_secs
       done ;;
     atomic)
       for n in $atomic_harts; do
@@ -312,6 +314,29 @@ if wants uniproc; then
       "$(awk -v a="$us_secs" -v b="$ds_secs" 'BEGIN { printf "%.3f", a / b }')" \
       "$(awk -v a="$us_cpu" -v b="$ds_cpu" 'BEGIN { printf "%.3f", a / b }')"
   fi
+fi
+
+# The distance to native code: the compute kernel compiled for the host
+# (bench/compute_native.c, the same work split over as many threads).
+native=$build/compute_native
+if wants compute && [ -x "$native" ]; then
+  echo
+  echo "distance to native code: bench/compute_native.c (the compute kernel, gcc -O2 for this host), total=$compute_total, best of $reps"
+  printf '  %5s %10s %10s %10s %14s %12s\n' harts native_s coremu_s qemu_s coremu/native qemu/native
+  for n in $compute_harts; do
+    nlog=$logdir/compute-$n-native.log ns=ok nsecs=""
+    for ((i = 0; i < reps; i++)); do
+      run_once "$nlog" "$native" "total=$compute_total" "harts=$n"
+      [ "$r_status" = ok ] || { ns=$r_status; break; }
+      nsecs=$(min "$nsecs" "$r_secs")
+    done
+    [ "$ns" = ok ] || fail "compute native $n threads: $ns" "$nlog"
+    c=${compute_c[$n]} q=${compute_q[$n]}
+    cr=- qr=-
+    [ "$ns" = ok ] && [ "${c%%:*}" = ok ] && cr=$(awk -v a="${c#*:}" -v b="$nsecs" 'BEGIN { printf "%.1f", a / b }')
+    [ "$ns" = ok ] && [ "${q%%:*}" = ok ] && qr=$(awk -v a="${q#*:}" -v b="$nsecs" 'BEGIN { printf "%.1f", a / b }')
+    printf '  %5s %10s %10s %10s %14s %12s\n' "$n" "${nsecs:--}" "${c#*:}" "${q#*:}" "$cr" "$qr"
+  done
 fi
 
 # The cost of a REPL event breakpoint: bench_compute through `coremu --repl`

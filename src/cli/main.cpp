@@ -128,6 +128,7 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
                                          "the same way", cmd.log, h.coremu_version, COREMU_VERSION));
     opts = cli::parse_options(h.args);
     if (opts.demo) use_demo(opts);
+    if (cmd.jit >= 0) opts.machine.jit = cmd.jit == 1;
     replay::check_images(h, opts.machine);
     if (opts.machine.smp != h.harts)
       throw replay::LogError(fmt::format("'{}' holds a {}-hart recording but its options give {}", cmd.log, h.harts,

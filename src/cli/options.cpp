@@ -197,7 +197,8 @@ constexpr std::string_view kAccelHelp =
 constexpr std::string_view kLogHelp =
     "Log items (-d ITEM[,ITEM...], written to stderr or the -D file):\n"
     "in_asm               the guest instructions of each block when it is translated\n"
-    "out_asm              the host code generated for each translated block\n";
+    "out_asm              the host code generated for each translated block\n"
+    "jit                  the translator's statistics when the machine ends (blocks, code size, time)\n";
 
 class Parser;
 using Handler = void (Parser::*)(const std::string& opt, const std::string& arg);
@@ -251,8 +252,8 @@ class Parser {
     while (start <= arg.size()) {
       size_t comma = arg.find(',', start);
       std::string item = arg.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (item != "in_asm" && item != "out_asm")
-        fail(opt, fmt::format("unknown log item '{}' (coremu logs in_asm and out_asm; -d help lists them)",
+      if (item != "in_asm" && item != "out_asm" && item != "jit")
+        fail(opt, fmt::format("unknown log item '{}' (coremu logs in_asm, out_asm and jit; -d help lists them)",
                               shown(item)));
       o_.machine.log_items.push_back(item);
       if (comma == std::string::npos) break;
@@ -278,6 +279,11 @@ class Parser {
     o_.chaos = true;
     o_.chaos_seed = *n;
     o_.deterministic = true;
+  }
+  // What an -accel argument sets (for replay, which takes only jit=).
+  Options accel_options(const std::string& opt, const std::string& arg) {
+    accel(opt, arg);
+    return o_;
   }
   // The normalised address of a -gdb argument (Options::gdb).
   std::string gdb_address(const std::string& opt, const std::string& arg) {
@@ -345,7 +351,8 @@ constexpr OptionSpec kOptions[] = {
     {"cpu", "", "rv64|max", &Parser::cpu, "CPU model (both are RV64GC); 'help' lists them"},
     {"accel", "", "tcg[,thread=single|multi][,threads=N][,jit=on|off][,tb-size=MiB]", &Parser::accel,
      "host threads: multi = one per hart, single = one for all, threads=N = a pool of N; jit=off interprets"},
-    {"d", "", "in_asm,out_asm|help", &Parser::log_items, "log each translated block's guest and host code"},
+    {"d", "", "in_asm,out_asm,jit|help", &Parser::log_items,
+     "log each translated block's guest and host code; jit: the translator's statistics at the end"},
     {"D", "", "FILE", &Parser::log_file, "write the -d log to FILE instead of stderr"},
     {"perfmap", "", "", &Parser::perfmap, "write /tmp/perf-PID.map so that Linux perf names translated code"},
     {"enable-kvm", "", "", &Parser::enable_kvm, "rejected: coremu is an emulator"},
@@ -796,12 +803,20 @@ Command parse_command(const std::vector<std::string>& args) {
     } else if (is(w, "watch")) {
       c.watch.push_back(value(i, w));
       if (c.watch.back().empty()) throw ConfigError("replay: --watch needs SYMBOL or ADDR[:LEN]");
+    } else if (is(w, "accel")) {
+      // Only the executor: a recording replays the same with either.
+      Parser p;
+      Options a = p.accel_options(w, value(i, w));
+      if (a.help) throw ConfigError("replay: -accel takes only tcg,jit=on|off");
+      if (a.accel_pool || !a.accel_threads.empty() || a.machine.tb_size)
+        throw ConfigError("replay: -accel takes only tcg,jit=on|off (a replay runs every hart on one thread)");
+      c.jit = a.machine.jit ? 1 : 0;
     } else if (!w.empty() && w[0] != '-' && c.log.empty()) {
       c.log = w;
     } else {
       throw ConfigError(fmt::format("replay: unexpected '{}' (the machine options come from the log; "
                                     "replay takes FILE, --repl, -s, -S, -gdb DEV, --to POS, --symbols ELF, --events FILE, "
-                                    "--watch SYM[:LEN])",
+                                    "--watch SYM[:LEN], -accel tcg,jit=on|off)",
                                     shown(w)));
     }
   }

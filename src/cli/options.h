@@ -57,6 +57,7 @@ struct Command {
   std::string events;                     // --events OUT.json: the inter-core timeline
   std::vector<std::string> watch;         // --watch SYMBOL|ADDR[:LEN]: ranges the timeline follows
   std::vector<std::string> symbols;       // --symbols FILE: more symbols (e.g. vmlinux) for the debuggers
+  int jit = -1;                           // -accel tcg,jit=on|off: the executor (1/0; -1: as recorded)
 };
 
 // Parses argv without argv[0]. With no arguments at all it returns

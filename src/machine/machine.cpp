@@ -102,14 +102,26 @@ Machine::Machine(const MachineConfig& cfg, HartLines& lines, Clock& clock)
   }
 }
 
-Machine::~Machine() = default;
+Machine::~Machine() {
+  if (jit_ && jit_stats_) {
+    rv64::jit::Stats st = jit_->stats();
+    std::FILE* out = log_ ? log_.get() : stderr;
+    std::fprintf(out,
+                 "translator: %llu blocks (%llu guest instructions), %.1f KiB of host code, %llu direct links, "
+                 "%.1f ms translating%s\n",
+                 static_cast<unsigned long long>(st.translations), static_cast<unsigned long long>(st.guest_insns),
+                 st.code_bytes / 1024.0, static_cast<unsigned long long>(st.links), st.seconds * 1e3,
+                 st.full ? "; the cache filled up" : "");
+  }
+}
 
 void Machine::create_translator() {
   rv64::jit::Options o;
   for (const std::string& item : cfg_.log_items) {
     if (item == "in_asm") o.log_in_asm = true;
     else if (item == "out_asm") o.log_out_asm = true;
-    else throw ConfigError(fmt::format("-d: unknown log item '{}' (coremu logs in_asm, out_asm; -d help)", item));
+    else if (item == "jit") jit_stats_ = true;
+    else throw ConfigError(fmt::format("-d: unknown log item '{}' (coremu logs in_asm, out_asm, jit; -d help)", item));
   }
   if (!cfg_.log_file.empty()) {
     log_.reset(std::fopen(cfg_.log_file.c_str(), "w"));
@@ -119,16 +131,16 @@ void Machine::create_translator() {
   o.perf_map = cfg_.perfmap;
   if (cfg_.tb_size) o.cache_bytes = cfg_.tb_size;
   if (!cfg_.jit) {
-    if (o.log_in_asm || o.log_out_asm || o.perf_map)
-      throw ConfigError("-d in_asm/out_asm and -perfmap describe translated code: they need the translator "
+    if (o.log_in_asm || o.log_out_asm || o.perf_map || jit_stats_)
+      throw ConfigError("-d in_asm/out_asm/jit and -perfmap describe translated code: they need the translator "
                         "(drop -accel tcg,jit=off)");
     return;
   }
 #if defined(COREMU_JIT)
   jit_ = std::make_unique<rv64::jit::Translator>(o);
 #else
-  if (o.log_in_asm || o.log_out_asm || o.perf_map)
-    throw ConfigError("-d in_asm/out_asm and -perfmap need the translator, which this host does not have");
+  if (o.log_in_asm || o.log_out_asm || o.perf_map || jit_stats_)
+    throw ConfigError("-d in_asm/out_asm/jit and -perfmap need the translator, which this host does not have");
 #endif
 }
 

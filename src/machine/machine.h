@@ -167,6 +167,7 @@ class Machine final : public rv64::Bus {
   std::unique_ptr<Sbi> sbi_;
   std::vector<Mapping> mappings_;  // sorted by base
   void create_translator();  // from cfg_'s executor options
+  bool jit_stats_ = false;   // -d jit: the translator's statistics at the end
   uint64_t htif_page_ = ~0ull;     // RAM page overlaid by HTIF, if any
 
   std::vector<uint8_t> fdt_;

@@ -103,6 +103,41 @@ TEST(JitDiff, SelfModifyingLoop) {
   EXPECT_EQ(t.translated().x[2], 1u + 5 * 49 + 5);
 }
 
+// A debugger acting on code that already runs translated: a watchpoint on
+// the data a hot loop stores to, then a breakpoint inside the loop. Both
+// executors stop at the same instruction with the same state.
+TEST(JitDiff, WatchpointAndBreakpointOnAHotTranslatedLoop) {
+  Twin t;
+  std::mt19937_64 rng(11);
+  // loop: addi x1, x1, 1; sd x1, 0(x4); addi x5, x5, 3; bne x1, x2, loop
+  uint32_t w[] = {0x00108093, 0x00123023, 0x00328293, 0xfe209ae3, 0x0000006f};
+  std::vector<uint8_t> code(reinterpret_cast<uint8_t*>(w), reinterpret_cast<uint8_t*>(w) + sizeof w);
+  t.load(code, rng);
+  for (rv64::Hart* h : {&t.interpreted(), &t.translated()}) {
+    h->x[1] = 0;
+    h->x[2] = 1000000;
+    h->x[4] = exec_diff::kData + 0x100;
+    h->x[5] = 0;
+  }
+  ASSERT_EQ(t.step(40001), "");  // hot: translated and chained by now
+  EXPECT_GT(t.translator().stats().translations, 0u);
+  for (rv64::Hart* h : {&t.interpreted(), &t.translated()})
+    h->set_watchpoints({rv64::Watchpoint{exec_diff::kData + 0x100, 8, rv64::kWatchWrite}});
+  ASSERT_EQ(t.step(100000), "");
+  EXPECT_EQ(t.translated().debug_hit().kind, rv64::DebugHit::kWatchpoint);
+  EXPECT_EQ(t.translated().pc, exec_diff::kCode + 4) << "stopped before the store";
+  for (rv64::Hart* h : {&t.interpreted(), &t.translated()}) {
+    h->set_watchpoints({});
+    h->step();  // the debugger steps over the store
+    h->set_breakpoints({exec_diff::kCode + 8});
+  }
+  ASSERT_EQ(t.step(100000), "");
+  EXPECT_EQ(t.translated().debug_hit().kind, rv64::DebugHit::kBreakpoint);
+  EXPECT_EQ(t.translated().pc, exec_diff::kCode + 8);
+  for (rv64::Hart* h : {&t.interpreted(), &t.translated()}) h->set_breakpoints({});
+  ASSERT_EQ(t.step(100000), "") << "runs on translated again";
+}
+
 TEST(JitBuffer, NeverWritableAndExecutableAtOnce) {
   rv64::jit::CodeBuffer buf(1 << 20);
   std::ifstream maps("/proc/self/maps");
