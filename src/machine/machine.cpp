@@ -107,10 +107,11 @@ Machine::~Machine() {
     rv64::jit::Stats st = jit_->stats();
     std::FILE* out = log_ ? log_.get() : stderr;
     std::fprintf(out,
-                 "translator: %llu blocks (%llu guest instructions), %.1f KiB of host code, %llu direct links, "
-                 "%.1f ms translating%s\n",
-                 static_cast<unsigned long long>(st.translations), static_cast<unsigned long long>(st.guest_insns),
-                 st.code_bytes / 1024.0, static_cast<unsigned long long>(st.links), st.seconds * 1e3,
+                 "translator: %llu blocks shared by the harts, %llu translated (%llu guest instructions), %.1f KiB of "
+                 "host code, %.1f ms translating%s\n",
+                 static_cast<unsigned long long>(st.shared_blocks), static_cast<unsigned long long>(st.translations),
+                 static_cast<unsigned long long>(st.guest_insns),
+                 st.code_bytes / 1024.0, st.seconds * 1e3,
                  st.full ? "; the cache filled up" : "");
   }
 }

@@ -125,7 +125,7 @@ void Hart::update_sstc(uint64_t now) {
 void Hart::apply_requests() {
   uint32_t r = requests_.exchange(0, std::memory_order_acq_rel);
   if (r & kReqSsip) mip_sw_ |= 1ull << kSSI;
-  if (r & kReqFenceI) blocks_->flush();
+  if (r & kReqFenceI) flush_code_cache();
   if (r & kReqSfenceVma) flush_tlb();
   if ((r & kReqSbi) && sbi_) sbi_->on_request(*this);
 }
@@ -265,7 +265,10 @@ void Hart::set_priv(Priv p) {
   attention_.fetch_or(kAttnIrq, std::memory_order_relaxed);
 }
 
-void Hart::flush_code_cache() { blocks_->flush(); }
+void Hart::flush_code_cache() {
+  blocks_->flush();
+  ++jump_epoch_;  // the jump cache leads to translations of what was decoded
+}
 
 void Hart::set_translator(jit::Translator* t) {
   jit_ = t;
@@ -304,16 +307,33 @@ Hart::Block* Hart::lookup_block() {
   if (RV_LIKELY(b != nullptr) && (!b->genp || b->genp->load(std::memory_order_acquire) == b->gen) &&
       (RV_LIKELY(breakpoints_.empty()) || b->va == pc))
     return b;
-  // Another hart may have translated this code already: its translation
-  // holds the decoded block, so this hart need not decode it again.
+  // Another hart may have decoded (or translated) this code already: the
+  // shared block is this hart's too, so it need not decode it again.
   if (jit_ != nullptr && breakpoints_.empty()) {
     if (const jit::Translation* t = jit_->find(pa)) {
       Block* shared = const_cast<Block*>(static_cast<const Block*>(t->block));
-      blocks_->insert(shared);
-      return shared;
+      if (RV_LIKELY(holds(*shared, reinterpret_cast<const uint8_t*>(pc + e->host_addend)))) {
+        blocks_->insert(shared);
+        return shared;
+      }
+      // The bytes changed without a generation bump (a store through a
+      // write entry made before the page held code): drop every block and
+      // translation of the page for all harts, and decode anew.
+      ram_.note_write(pa & ~(kPageSize - 1), kPageSize);
     }
   }
   return build_block(pa);
+}
+
+bool Hart::holds(const Block& b, const uint8_t* host) {
+  for (unsigned k = 0; k < b.n; ++k) {
+    const Insn& in = b.insns[k];
+    uint32_t raw = host_load<uint16_t>(host);
+    if (in.len == 4) raw |= uint32_t{host_load<uint16_t>(host + 2)} << 16;
+    if (raw != in.raw) return false;
+    host += in.len;
+  }
+  return true;
 }
 
 Hart::Block* Hart::build_block(uint64_t pa) {
@@ -334,6 +354,7 @@ Hart::Block* Hart::build_block(uint64_t pa) {
   }
   Insn tmp[kMaxBlockInsns];
   unsigned n = 0;
+  bool straddles = false;  // its only instruction's second half is on the next page
   uint64_t off = pc & (kPageSize - 1);
   // The first breakpoint at or after pc on this page: the block stops there.
   uint64_t next_bp = ~0ull;
@@ -360,6 +381,7 @@ Hart::Block* Hart::build_block(uint64_t pa) {
         if (!fetch_slow(pc + 2, hi)) return nullptr;
         raw |= uint32_t{hi} << 16;
         tmp[n++] = decode(raw);
+        straddles = true;
         break;
       }
       raw |= uint32_t{host_load<uint16_t>(host + (off + 2 - (pc & (kPageSize - 1))))} << 16;
@@ -388,6 +410,17 @@ done:
   b->genp = genp;
   b->gen = gen;
   std::copy(tmp, tmp + n, b->insns);
+  // With a translator, the harts share decoded blocks: the first hart to
+  // decode the code publishes its block, the others run that one (and
+  // count its runs together towards translation). Not blocks cut at this
+  // hart's breakpoints, nor one whose instruction straddles into a page
+  // this hart maps its own way.
+  if (jit_ != nullptr && breakpoints_.empty() && genp != nullptr && !straddles) {
+    if (Block* shared = static_cast<Block*>(jit_->share(b))) {
+      blocks_->insert(shared);
+      return shared;
+    }
+  }
   return b;
 }
 
@@ -422,7 +455,7 @@ bool Hart::run_translated(const jit::Translation& t, uint64_t target, uint64_t& 
 void Hart::after_block() {
   if (RV_UNLIKELY(code_flush_pending_)) {
     code_flush_pending_ = false;
-    blocks_->flush();
+    flush_code_cache();
   }
   if (RV_UNLIKELY(wfi_)) {
     wfi_ = false;
@@ -462,8 +495,6 @@ Exit Hart::run(uint64_t max_steps) {
       const JumpEntry& j = jumps_cur_[(pc >> 1) & ((1u << kJumpBits) - 1)];
       if (j.va == pc && j.epoch == jump_epoch_ && j.t->n <= target - steps() &&
           j.t->genp->load(std::memory_order_acquire) == j.t->gen) {
-        if (jit_link_ != nullptr) jit_->link(jit_link_, *j.t);
-        jit_link_ = nullptr;
         if (run_translated(*j.t, target, no_progress, max_steps)) break;
         if (exit_ != Exit::kBudget) return exit_;
         continue;
@@ -476,22 +507,23 @@ Exit Hart::run(uint64_t max_steps) {
       continue;
     }
     uint64_t left = target - steps();
-    if (jit_ != nullptr && !b->no_jit && b->n <= left && RV_LIKELY(breakpoints_.empty())) {
-      if (b->jit == nullptr && ++b->execs >= jit_threshold_) {
-        b->jit = jit_->translate(*this, b);
-        b->no_jit = b->jit == nullptr;
+    // A shared block's jit, no_jit and execs are written by any hart (atomically).
+    if (jit_ != nullptr && !__atomic_load_n(&b->no_jit, __ATOMIC_RELAXED) && b->n <= left &&
+        RV_LIKELY(breakpoints_.empty())) {
+      const jit::Translation* t = __atomic_load_n(&b->jit, __ATOMIC_ACQUIRE);
+      if (t == nullptr && __atomic_add_fetch(&b->execs, 1, __ATOMIC_RELAXED) >= jit_threshold_) {
+        t = jit_->translate(*this, b);
+        if (t) __atomic_store_n(&b->jit, t, __ATOMIC_RELEASE);
+        else __atomic_store_n(&b->no_jit, true, __ATOMIC_RELAXED);
       }
-      if (b->jit != nullptr) {
-        if (jit_link_ != nullptr) jit_->link(jit_link_, *b->jit);
-        jit_link_ = nullptr;
+      if (t != nullptr) {
         JumpEntry& j = jumps_cur_[(pc >> 1) & ((1u << kJumpBits) - 1)];
-        j = {pc, b->jit->code, jump_epoch_, b->jit};
-        if (run_translated(*b->jit, target, no_progress, max_steps)) break;
+        j = {pc, t->code, jump_epoch_, t};
+        if (run_translated(*t, target, no_progress, max_steps)) break;
         if (exit_ != Exit::kBudget) return exit_;
         continue;
       }
     }
-    jit_link_ = nullptr;
     const Insn* i = b->insns;
     cur_insns_ = i;
     chain_end_ = i + (b->n < left ? b->n : left);
@@ -530,7 +562,7 @@ void Hart::set_breakpoints(std::vector<uint64_t> pcs) {
   std::sort(pcs.begin(), pcs.end());
   pcs.erase(std::unique(pcs.begin(), pcs.end()), pcs.end());
   breakpoints_ = std::move(pcs);
-  blocks_->flush();
+  flush_code_cache();
 }
 
 bool Hart::has_breakpoint(uint64_t va) const {
@@ -560,7 +592,7 @@ void Hart::exec_one() {
   stop_after_ = false;
   if (code_flush_pending_) {
     code_flush_pending_ = false;
-    blocks_->flush();
+    flush_code_cache();
   }
 }
 

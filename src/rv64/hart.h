@@ -34,7 +34,6 @@ namespace rv64 {
 namespace jit {
 class Translator;
 struct Translation;
-struct LinkSite;
 struct Helpers;
 struct BlockView;
 }  // namespace jit
@@ -232,8 +231,10 @@ class Hart {
   // side effects (no A/D updates, no faults). nullopt if it would fault.
   std::optional<uint64_t> translate_debug(uint64_t va, Access acc);
 
-  // Drops every decoded block (a debugger writing code). Not from inside
-  // run(): handlers use request_code_flush().
+  // Drops every decoded block this hart holds (a debugger writing code,
+  // fence.i), and its jump cache: blocks shared with other harts are
+  // checked against memory before this hart runs them again. Not from
+  // inside run(): handlers use request_code_flush().
   void flush_code_cache();
   // Drops every decoded block once the running block has finished (fence.i).
   void request_code_flush() { code_flush_pending_ = true; }
@@ -436,6 +437,9 @@ class Hart {
 
   Block* lookup_block();
   Block* build_block(uint64_t pa);
+  // True if the code at `host` is still the instructions of b (a shared
+  // block is checked before a hart adopts it: see lookup_block).
+  static bool holds(const Block& b, const uint8_t* host);
   bool fetch_slow(uint64_t va, uint16_t& half);
   // True (and debug_hit_ set) if an access of len bytes at va for `mask`
   // touches a watchpoint; the caller then abandons the instruction.
@@ -523,7 +527,6 @@ class Hart {
   std::unique_ptr<JumpEntry[]> jumps_;  // kCtxU, kCtxS, kCtxM: 1 << kJumpBits each
   JumpEntry* jumps_cur_ = nullptr;      // the instruction-fetch context's
   uint64_t jump_epoch_ = 1;
-  const jit::LinkSite* jit_link_ = nullptr;  // the direct jump translated code left through, to patch
   std::atomic<bool> in_wfi_{false};
 
   // CSR state.

@@ -190,6 +190,39 @@ TEST(JitShared, TwoHartsTranslateOnce) {
   EXPECT_EQ(tr.stats().translations, after_one) << "the second hart found the first one's translations";
 }
 
+// Cross-modifying code through a write TLB entry that hart B filled
+// before the page held code (so B's store does not move the page's
+// generation): after a fence.i, hart A must run the new instruction, not
+// the block it shares with the translator.
+TEST(JitShared, FenceIAfterCrossModifyingStoreSeesTheNewCode) {
+  exec_diff::Bus bus;
+  rv64::jit::Translator tr;
+  rv64::Hart a(0, bus), b(1, bus);
+  const uint64_t p = exec_diff::kCode + 0x2000;  // A's code page
+  uint32_t writer[] = {0x00522023 /*sw x5, 0(x4)*/, 0x0000006f /*j .*/};
+  std::memcpy(bus.ram_.ptr(exec_diff::kCode), writer, sizeof writer);
+  uint32_t spin = 0x0000006f;  // j .
+  std::memcpy(bus.ram_.ptr(p + 4), &spin, 4);
+  for (rv64::Hart* h : {&a, &b}) {
+    h->set_translator(&tr);
+    h->set_jit_threshold(1);
+  }
+  b.reset(exec_diff::kCode);
+  b.x[4] = p;
+  b.x[5] = 0x00100513;  // addi x10, x0, 1: B writes A's first instruction
+  ASSERT_EQ(b.run(1), rv64::Exit::kBudget);
+  a.reset(p);
+  a.run(100);  // A runs it: the page holds code now, shared and translated
+  EXPECT_EQ(a.x[10], 1u);
+  b.pc = exec_diff::kCode;
+  b.x[5] = 0x00200513;  // addi x10, x0, 2, through B's old write entry
+  b.run(1);
+  a.post_request(rv64::Hart::kReqFenceI);  // a remote fence.i
+  a.pc = p;
+  a.run(1);
+  EXPECT_EQ(a.x[10], 2u) << "A ran the code from before the fence.i";
+}
+
 }  // namespace
 
 #endif  // COREMU_JIT

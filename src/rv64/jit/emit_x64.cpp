@@ -5,8 +5,9 @@
 //             interpreter's slow path as a helper call), branches and jumps;
 //   fallback  everything else: a call to the instruction's interpreter
 //             handler, which is the one definition of its semantics;
-// and a block whose code calls a fallback never jumps straight into the
-// next block (whatever the handler changed, the run loop looks at first).
+// and a block whose code calls a fallback never goes on into the next
+// block by itself (whatever the handler changed, the run loop looks at
+// first).
 #include <xbyak/xbyak.h>
 
 #include <cstddef>
@@ -34,7 +35,6 @@ struct Helpers {
   static constexpr int kAttention = offsetof(Hart, attention_);
   static constexpr int kDtlb = offsetof(Hart, dtlb_);
   static constexpr int kCurInsns = offsetof(Hart, cur_insns_);
-  static constexpr int kLink = offsetof(Hart, jit_link_);
   static constexpr int kJumpsCur = offsetof(Hart, jumps_cur_);
   static constexpr int kJumpEpoch = offsetof(Hart, jump_epoch_);
   static constexpr unsigned kJumpBits = Hart::kJumpBits;
@@ -161,6 +161,7 @@ class BlockEmitter {
     offs_[b_.n] = off;
 
     Label leave_untouched;
+    g_.L(entry_);
     // Entry: the page's code must be what was translated, nothing may be
     // waiting for the hart, and the whole block must fit the budget.
     if (b_.genp) {
@@ -225,34 +226,18 @@ class BlockEmitter {
   }
 
   // The block ends here: every instruction retired, next pc = entry + d.
+  // A jump back to the block's own start (a loop) goes straight to its
+  // entry, which checks generation, attention and budget again; anything
+  // else goes through the jump cache (leave_to).
   void jump_to(int64_t d) {
     g_.add(qword[rbx + Helpers::kIcount], static_cast<int>(b_.n));
     g_.sub(r13, static_cast<int>(b_.n));
-    int64_t target_off = static_cast<int64_t>(b_.pa & (kPageSize - 1)) + d;
-    if (!chains_ || target_off < 0 || target_off >= static_cast<int64_t>(kPageSize)) {
-      g_.lea(rax, ptr[r12 + static_cast<int>(d)]);
-      leave_to(rax);
+    if (chains_ && d == 0) {
+      g_.jmp(entry_, CodeGenerator::T_NEAR);
       return;
     }
-    // Same page: a direct jump to the target's translation once there is
-    // one (patched by Translator::link); until then, to a stub that leaves
-    // and names the site.
-    auto* site = static_cast<LinkSite*>(tr_.alloc_data(sizeof(LinkSite)));
-    site->target_pa = (b_.pa & ~(kPageSize - 1)) + static_cast<uint64_t>(target_off);
-    g_.lea(r12, ptr[r12 + static_cast<int>(d)]);
-    while ((reinterpret_cast<uintptr_t>(g_.getCurr()) + 1) % 4 != 0) g_.nop();  // rel32 aligned: patched atomically
-    auto* l = new Label;
-    labels_.emplace_back(l);
-    site->rel32_rw = const_cast<uint8_t*>(g_.getCurr()) + 1;
-    g_.jmp(*l, CodeGenerator::T_NEAR);
-    site->next_rx = g_.curr_rx();
-    stubs_.push_back([this, l, site] {
-      g_.L(*l);
-      g_.mov(qword[rbx + Helpers::kPc], r12);
-      g_.mov(rax, reinterpret_cast<uint64_t>(site));
-      g_.mov(qword[rbx + Helpers::kLink], rax);
-      g_.jmp(exit_, CodeGenerator::T_NEAR);
-    });
+    g_.lea(rax, ptr[r12 + static_cast<int>(d)]);
+    leave_to(rax);
   }
 
   // The block ends (everything counted) with the next pc in `target`: on
@@ -491,7 +476,8 @@ class BlockEmitter {
   BlockGen& g_;
   const void* exit_;
   std::vector<uint32_t> offs_;
-  bool chains_ = true;      // no fallback: the block may jump straight into the next
+  Label entry_;             // the block's first byte (its own loops jump here)
+  bool chains_ = true;      // no fallback: the block may go on into the next without run()
   bool needs_ctx_ = false;  // calls helpers: publish the block for Hart::current_insn
   std::vector<std::function<void()>> stubs_;  // out-of-line code, emitted after the block
   std::vector<std::unique_ptr<Label>> labels_;

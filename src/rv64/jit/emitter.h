@@ -22,15 +22,6 @@ namespace rv64::jit {
 
 class Translator;
 
-// A patchable direct jump from one translation into another: the jump's
-// rel32 is 4-byte aligned so that Translator::link can rewrite it with one
-// atomic store while other harts run the code.
-struct LinkSite {
-  uint8_t* rel32_rw;       // the displacement, in the writable view
-  const uint8_t* next_rx;  // the address after the jump (the displacement counts from there)
-  uint64_t target_pa;      // the block it leads to
-};
-
 struct EmitResult {
   bool ok = false;   // false: the block cannot be translated (nothing usable was written)
   size_t size = 0;   // bytes written
@@ -40,8 +31,7 @@ class Emitter {
  public:
   // Emits the code of `block` (a Hart::Block copy owned by the translator)
   // at `rw` (at most `cap` bytes; `rx` is where it will run). `exit_rx` is
-  // the shared exit of the trampoline. Link sites are allocated through
-  // `tr`.
+  // the shared exit of the trampoline.
   static EmitResult block(Translator& tr, const void* block, uint8_t* rw, const uint8_t* rx, size_t cap,
                           const uint8_t* exit_rx);
   // The entry and exit trampolines (see Translator::execute).

@@ -65,6 +65,7 @@ void* Translator::alloc_data(size_t bytes) {
   }
   void* p = data_chunks_.back().get() + data_used_;
   data_used_ += bytes;
+  data_bytes_ += bytes;
   return p;
 }
 
@@ -99,14 +100,58 @@ const Translation* Translator::find(uint64_t pa) const {
   return t;
 }
 
+bool Translator::same_code(const void* a, const void* b) {
+  const Hart::Block& x = BlockView::of(a);
+  const Hart::Block& y = BlockView::of(b);
+  if (x.n != y.n) return false;
+  for (unsigned k = 0; k < x.n; ++k)
+    if (x.insns[k].raw != y.insns[k].raw || x.insns[k].len != y.insns[k].len) return false;
+  return true;
+}
+
+void Translator::stale(const Translation* t) {
+  // Its bytes changed behind the page's generation (see Hart::holds): move
+  // the generation on, so that every hart drops what it made of them.
+  const_cast<std::atomic<uint32_t>*>(t->genp)->fetch_add(1, std::memory_order_acq_rel);
+}
+
+void* Translator::share(const void* block) {
+  const Hart::Block& b = BlockView::of(block);
+  std::lock_guard<std::mutex> lk(mu_);
+  if (const Translation* t = lookup(b.pa);
+      t && t->genp == b.genp && t->gen == b.gen && t->genp->load(std::memory_order_acquire) == t->gen) {
+    if (same_code(t->block, block)) return const_cast<void*>(t->block);  // another hart was first
+    stale(t);
+    return nullptr;
+  }
+  if (data_bytes_ > opt_.cache_bytes) return nullptr;
+  size_t bytes = BlockView::bytes(block);
+  auto* copy = static_cast<Hart::Block*>(alloc_data(bytes));
+  std::memcpy(static_cast<void*>(copy), block, bytes);
+  copy->execs = 0;
+  copy->jit = nullptr;
+  auto* t = static_cast<Translation*>(alloc_data(sizeof(Translation)));
+  *t = Translation{b.pa, b.genp, b.gen, b.n, nullptr, 0, copy};
+  publish(t);
+  ++stats_.shared_blocks;
+  return copy;
+}
+
 const Translation* Translator::translate(const Hart& h, const void* block) {
   const Hart::Block& b = BlockView::of(block);
-  auto fresh = [&](const Translation* t) { return t && t->gen == b.gen && t->genp == b.genp && t->n == b.n; };
-  if (const Translation* t = lookup(b.pa); fresh(t)) return t;
+  auto fresh = [&](const Translation* t) {
+    return t && t->code && t->gen == b.gen && t->genp == b.genp && t->n == b.n;
+  };
+  if (const Translation* t = lookup(b.pa); fresh(t) && (t->block == block || same_code(t->block, block))) return t;
   if (b.genp == nullptr) return nullptr;  // ROM: its bytes have no generation to check
 
   std::lock_guard<std::mutex> lk(mu_);
-  if (const Translation* t = lookup(b.pa); fresh(t)) return t;  // another hart was first
+  const Translation* prev = lookup(b.pa);
+  if (fresh(prev)) {
+    if (prev->block == block || same_code(prev->block, block)) return prev;  // another hart was first
+    stale(prev);
+    return nullptr;
+  }
   if (stats_.full) return nullptr;
   auto t0 = std::chrono::steady_clock::now();
   size_t room = buf_->size() - used_;
@@ -114,26 +159,26 @@ const Translation* Translator::translate(const Hart& h, const void* block) {
     stats_.full = true;
     return nullptr;
   }
-  // The code's helpers see this copy of the block (the hart's own block
-  // cache may drop its block at any time).
-  size_t bytes = BlockView::bytes(block);
-  void* copy = alloc_data(bytes);
-  std::memcpy(copy, block, bytes);
-  EmitResult r = Emitter::block(*this, copy, buf_->rw() + used_, buf_->rx() + used_, kMaxBlockCode, exit_);
+  // The code's helpers see a block that lives as long as the code: the
+  // shared one if `block` is it, else a copy (the hart's own block cache
+  // may drop its block at any time).
+  const void* shared = block;
+  if (!(prev && prev->block == block)) {
+    size_t bytes = BlockView::bytes(block);
+    auto* copy = static_cast<Hart::Block*>(alloc_data(bytes));
+    std::memcpy(static_cast<void*>(copy), block, bytes);
+    copy->execs = 0;
+    copy->no_jit = false;
+    copy->jit = nullptr;
+    shared = copy;
+  }
+  EmitResult r = Emitter::block(*this, shared, buf_->rw() + used_, buf_->rx() + used_, kMaxBlockCode, exit_);
   if (!r.ok) return nullptr;
   auto* t = static_cast<Translation*>(alloc_data(sizeof(Translation)));
-  t->pa = b.pa;
-  t->genp = b.genp;
-  t->gen = b.gen;
-  t->n = b.n;
-  t->code = buf_->rx() + used_;
-  t->code_size = r.size;
-  t->block = copy;
-  Hart::Block* shared = static_cast<Hart::Block*>(copy);
-  shared->jit = t;  // harts that find the translation run the copy as their own block
-  shared->no_jit = false;
-  shared->execs = 0;
+  *t = Translation{b.pa, b.genp, b.gen, b.n, buf_->rx() + used_, r.size, shared};
   used_ += (r.size + 15) & ~size_t{15};
+  // Harts that find the shared block run its translation from now on.
+  __atomic_store_n(&static_cast<Hart::Block*>(const_cast<void*>(shared))->jit, t, __ATOMIC_RELEASE);
   publish(t);
   ++stats_.translations;
   stats_.code_bytes += r.size;
@@ -144,16 +189,6 @@ const Translation* Translator::translate(const Hart& h, const void* block) {
 }
 
 void Translator::execute(Hart& h, const Translation& t, uint64_t budget) const { enter_(&h, budget, t.code); }
-
-void Translator::link(const LinkSite* site, const Translation& to) {
-  const LinkSite* s = site;
-  if (s->target_pa != to.pa) return;
-  int64_t disp = to.code - s->next_rx;
-  if (disp != static_cast<int32_t>(disp)) return;
-  __atomic_store_n(reinterpret_cast<int32_t*>(s->rel32_rw), static_cast<int32_t>(disp), __ATOMIC_RELEASE);
-  std::lock_guard<std::mutex> lk(mu_);
-  ++stats_.links;
-}
 
 Stats Translator::stats() const {
   std::lock_guard<std::mutex> lk(mu_);

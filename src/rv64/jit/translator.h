@@ -27,11 +27,12 @@
 // - W^X: code is written through a read-write view and run from a separate
 //   read-execute view of the same memory (CodeBuffer).
 //
-// Thread safety: lookup() and execute() may be called by many harts at
-// once without locking; translate() serialises writers on a mutex. Direct
-// jumps between translations are patched in place by an atomic 4-byte
-// store of an aligned jump displacement, so a hart running the code sees
-// either the old target (an exit to the run loop) or the new one.
+// Thread safety: find() and execute() may be called by many harts at once
+// without locking; share() and translate() serialise writers on a mutex.
+// Published code is never written again: a block's loop back to its own
+// start is a direct jump, every other transfer goes through the running
+// hart's jump cache (Hart::JumpEntry), so nothing ties one translation to
+// another and no hart's code can outlive what it was made from.
 #pragma once
 
 #include <atomic>
@@ -61,7 +62,7 @@ struct Options {
 
 // One translated block. Immutable once published, never freed before the
 // Translator: running code may hold it.
-struct Translation {
+struct Translation {  // (code == nullptr: decoded, shared, not translated yet)
   uint64_t pa;                         // physical address of the block's first instruction
   const std::atomic<uint32_t>* genp;   // its code page's generation (nullptr: ROM)
   uint32_t gen;                        // the generation it was translated at
@@ -71,16 +72,13 @@ struct Translation {
   const void* block;                   // the decoded block the helpers see (a Hart::Block copy)
 };
 
-// A patchable direct jump from one translation to another (see link()).
-struct LinkSite;
-
 struct Stats {
   uint64_t translations = 0;  // blocks translated
   uint64_t code_bytes = 0;    // host code emitted
   uint64_t guest_insns = 0;   // guest instructions translated
-  uint64_t links = 0;         // direct jumps patched
   double seconds = 0;         // time spent translating
   bool full = false;          // the cache ran out of room: no further translations
+  uint64_t shared_blocks = 0; // decoded blocks shared between harts
 };
 
 class Translator {
@@ -98,30 +96,33 @@ class Translator {
   // the log.
   const Translation* translate(const Hart& h, const void* block);
 
-  // The translation of the code now at `pa`, if there is one whose page
-  // generation is still current. Its `block` is the decoded block, with
-  // its `jit` pointing back at it: a hart may run it as its own (run()
-  // only reads a block that has a translation). Lock-free.
+  // Shares a decoded block (a fresh Hart::Block, not cut at breakpoints):
+  // returns the copy every hart runs for its physical address from now on
+  // (another hart's, if it was first), or nullptr if the translator holds
+  // too much already. A shared block's instructions never change; its
+  // run count and translation pointer are updated atomically by any hart.
+  void* share(const void* block);
+
+  // The entry for the code now at `pa` (its page generation still
+  // current), decoded (code == nullptr) or translated; its `block` is the
+  // shared decoded block. Lock-free.
   const Translation* find(uint64_t pa) const;
 
   // Runs translated code from `t` on h until some block exits: at most
   // `budget` steps. Updates h's icount, pc and traps exactly.
   void execute(Hart& h, const Translation& t, uint64_t budget) const;
 
-  // Patches `site` (left in h by an exit, Hart::jit_link_) to jump straight
-  // to `to` if `to` is the block the site's jump leads to.
-  void link(const LinkSite* site, const Translation& to);
-
   // The code buffer (tests check its two views).
   const CodeBuffer& buffer() const { return *buf_; }
   Stats stats() const;
 
-  // Memory that lives as long as the translator, for data generated code
-  // points to (link sites). Only while translating (under the lock).
-  void* alloc_data(size_t bytes);
-
  private:
+  // Memory that lives as long as the translator, for data generated code
+  // points to (blocks, translations). Under the lock.
+  void* alloc_data(size_t bytes);
   const Translation* lookup(uint64_t pa) const;
+  static bool same_code(const void* block_a, const void* block_b);
+  static void stale(const Translation* t);
   void publish(const Translation* t);
   void log_translation(const Hart& h, const Translation& t);
 
@@ -142,6 +143,7 @@ class Translator {
   // points to, in chunks that never move.
   std::vector<std::unique_ptr<uint8_t[]>> data_chunks_;
   size_t data_used_ = 0;
+  size_t data_bytes_ = 0;  // all of it (share() stops sharing beyond cache_bytes)
 
   mutable std::mutex mu_;
   Stats stats_;

@@ -14,8 +14,8 @@ Translator::Translator(Options opt) : opt_(opt) {
 Translator::~Translator() = default;
 const Translation* Translator::translate(const Hart&, const void*) { return nullptr; }
 const Translation* Translator::find(uint64_t) const { return nullptr; }
+void* Translator::share(const void*) { return nullptr; }
 void Translator::execute(Hart&, const Translation&, uint64_t) const {}
-void Translator::link(const LinkSite*, const Translation&) {}
 Stats Translator::stats() const { return stats_; }
 void* Translator::alloc_data(size_t) { return nullptr; }
 
