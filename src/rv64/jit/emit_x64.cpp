@@ -156,7 +156,6 @@ class BlockEmitter {
       offs_[i] = off;
       off += in.len;
       if (kind_of(in.op) == Kind::kFallback) chains_ = false;
-      if (kind_of(in.op) == Kind::kFallback || is_mem(in.op)) needs_ctx_ = true;
     }
     offs_[b_.n] = off;
 
@@ -173,10 +172,6 @@ class BlockEmitter {
     g_.jne(leave_untouched, CodeGenerator::T_NEAR);
     g_.cmp(r13, b_.n);
     g_.jb(leave_untouched, CodeGenerator::T_NEAR);
-    if (needs_ctx_) {  // helpers find the running instruction (Hart::current_insn) from here
-      g_.mov(rax, reinterpret_cast<uint64_t>(&b_.insns[0]));
-      g_.mov(qword[rbx + Helpers::kCurInsns], rax);
-    }
 
     bool ended = false;
     for (unsigned i = 0; i < b_.n && !ended; ++i) ended = insn(i);
@@ -200,10 +195,13 @@ class BlockEmitter {
     }
   }
 
-  // rax = the pc of instruction i; h.pc = it (before anything that may trap).
+  // Before a helper call for instruction i: h.pc = its pc, and the block
+  // the helpers find the running instruction in (Hart::current_insn).
   void set_pc(unsigned i) {
     g_.lea(rax, ptr[r12 + static_cast<int>(offs_[i])]);
     g_.mov(qword[rbx + Helpers::kPc], rax);
+    g_.mov(rax, reinterpret_cast<uint64_t>(&b_.insns[0]));
+    g_.mov(qword[rbx + Helpers::kCurInsns], rax);
   }
 
   // After a helper returned eax != 0 for instruction i: leave, counting i
@@ -280,7 +278,8 @@ class BlockEmitter {
   // rsi = the effective address; rdx = the TLB entry for `acc`; jumps to
   // `slow` unless the entry maps the page with no flag for an aligned access.
   void tlb_lookup(const Insn& in, unsigned size, Access acc, Label& slow) {
-    g_.mov(rsi, g_.X(in.rs1));
+    if (static_cast<int>(in.rs1) == held_) g_.mov(rsi, rax);
+    else g_.mov(rsi, g_.X(in.rs1));
     if (in.imm) g_.add(rsi, static_cast<int>(in.imm));
     g_.mov(rax, rsi);
     g_.shr(rax, kPageShift);
@@ -336,8 +335,10 @@ class BlockEmitter {
     const Insn& in = b_.insns[i];
     Label& slow = new_label();
     Label& resume = new_label();
+    bool value_held = static_cast<int>(in.rs2) == held_;
+    if (value_held) g_.mov(r8, rax);
     tlb_lookup(in, sizeof(T), Access::kWrite, slow);
-    g_.mov(r8, g_.X(in.rs2));
+    if (!value_held) g_.mov(r8, g_.X(in.rs2));
     if (sizeof(T) == 1) g_.mov(byte[rsi + rdx], r8b);
     else if (sizeof(T) == 2) g_.mov(word[rsi + rdx], r8w);
     else if (sizeof(T) == 4) g_.mov(dword[rsi + rdx], r8d);
@@ -346,15 +347,46 @@ class BlockEmitter {
     mem_slow(i, slow, resume, reinterpret_cast<const void*>(&Helpers::store<T>));
   }
 
-  // rd = rax.
-  void put(const Insn& in) { g_.mov(g_.X(in.rd), rax); }
+  // rd = rax. Registers are written through to the hart at once; rax
+  // then holds rd's value, which the next instruction may use instead of
+  // loading it again (held_, valid only until anything else uses rax).
+  void put(const Insn& in) {
+    g_.mov(g_.X(in.rd), rax);
+    next_held_ = in.rd;
+  }
   void put32(const Insn& in) {
     g_.movsxd(rax, eax);
     put(in);
   }
+  // rax = rs1 (or already).
+  void rs1_to_rax(const Insn& in) {
+    if (static_cast<int>(in.rs1) != held_) g_.mov(rax, g_.X(in.rs1));
+  }
+  // rax = rs1 OP rs2 for a commutative OP: whichever operand rax holds.
+  template <class Op>
+  void commutative(const Insn& in, Op op) {
+    if (static_cast<int>(in.rs2) == held_ && static_cast<int>(in.rs1) != held_) {
+      op(g_.X(in.rs1));
+    } else {
+      rs1_to_rax(in);
+      op(g_.X(in.rs2));
+    }
+    put(in);
+  }
+  // eax = rs1 (32 bits).
+  void rs1_to_eax(const Insn& in) {
+    if (static_cast<int>(in.rs1) != held_) g_.mov(eax, g_.X32(in.rs1));
+  }
 
   // Emits instruction i; true if it ended the block (emitted its exits).
   bool insn(unsigned i) {
+    next_held_ = -1;
+    bool ended = insn_body(i);
+    held_ = next_held_;
+    return ended;
+  }
+
+  bool insn_body(unsigned i) {
     const Insn& in = b_.insns[i];
     const int imm = static_cast<int>(in.imm);  // 12-bit, 20-bit upper or 21-bit offsets: all fit
     switch (in.op) {
@@ -364,29 +396,29 @@ class BlockEmitter {
         g_.add(rax, imm);
         put(in);
         return false;
-      case Op::addi: g_.mov(rax, g_.X(in.rs1)); if (imm) g_.add(rax, imm); put(in); return false;
-      case Op::xori: g_.mov(rax, g_.X(in.rs1)); g_.xor_(rax, imm); put(in); return false;
-      case Op::ori: g_.mov(rax, g_.X(in.rs1)); g_.or_(rax, imm); put(in); return false;
-      case Op::andi: g_.mov(rax, g_.X(in.rs1)); g_.and_(rax, imm); put(in); return false;
+      case Op::addi: rs1_to_rax(in); if (imm) g_.add(rax, imm); put(in); return false;
+      case Op::xori: rs1_to_rax(in); g_.xor_(rax, imm); put(in); return false;
+      case Op::ori: rs1_to_rax(in); g_.or_(rax, imm); put(in); return false;
+      case Op::andi: rs1_to_rax(in); g_.and_(rax, imm); put(in); return false;
       case Op::slti: case Op::sltiu:
         g_.xor_(eax, eax);
         g_.cmp(g_.X(in.rs1), imm);
         in.op == Op::slti ? g_.setl(al) : g_.setb(al);
         put(in);
         return false;
-      case Op::slli: g_.mov(rax, g_.X(in.rs1)); g_.shl(rax, imm); put(in); return false;
-      case Op::srli: g_.mov(rax, g_.X(in.rs1)); g_.shr(rax, imm); put(in); return false;
-      case Op::srai: g_.mov(rax, g_.X(in.rs1)); g_.sar(rax, imm); put(in); return false;
-      case Op::addiw: g_.mov(eax, g_.X32(in.rs1)); if (imm) g_.add(eax, imm); put32(in); return false;
-      case Op::slliw: g_.mov(eax, g_.X32(in.rs1)); g_.shl(eax, imm); put32(in); return false;
-      case Op::srliw: g_.mov(eax, g_.X32(in.rs1)); g_.shr(eax, imm); put32(in); return false;
-      case Op::sraiw: g_.mov(eax, g_.X32(in.rs1)); g_.sar(eax, imm); put32(in); return false;
+      case Op::slli: rs1_to_rax(in); g_.shl(rax, imm); put(in); return false;
+      case Op::srli: rs1_to_rax(in); g_.shr(rax, imm); put(in); return false;
+      case Op::srai: rs1_to_rax(in); g_.sar(rax, imm); put(in); return false;
+      case Op::addiw: rs1_to_eax(in); if (imm) g_.add(eax, imm); put32(in); return false;
+      case Op::slliw: rs1_to_eax(in); g_.shl(eax, imm); put32(in); return false;
+      case Op::srliw: rs1_to_eax(in); g_.shr(eax, imm); put32(in); return false;
+      case Op::sraiw: rs1_to_eax(in); g_.sar(eax, imm); put32(in); return false;
 
-      case Op::add: g_.mov(rax, g_.X(in.rs1)); g_.add(rax, g_.X(in.rs2)); put(in); return false;
-      case Op::sub: g_.mov(rax, g_.X(in.rs1)); g_.sub(rax, g_.X(in.rs2)); put(in); return false;
-      case Op::xor_: g_.mov(rax, g_.X(in.rs1)); g_.xor_(rax, g_.X(in.rs2)); put(in); return false;
-      case Op::or_: g_.mov(rax, g_.X(in.rs1)); g_.or_(rax, g_.X(in.rs2)); put(in); return false;
-      case Op::and_: g_.mov(rax, g_.X(in.rs1)); g_.and_(rax, g_.X(in.rs2)); put(in); return false;
+      case Op::add: commutative(in, [&](const Address& m) { g_.add(rax, m); }); return false;
+      case Op::sub: rs1_to_rax(in); g_.sub(rax, g_.X(in.rs2)); put(in); return false;
+      case Op::xor_: commutative(in, [&](const Address& m) { g_.xor_(rax, m); }); return false;
+      case Op::or_: commutative(in, [&](const Address& m) { g_.or_(rax, m); }); return false;
+      case Op::and_: commutative(in, [&](const Address& m) { g_.and_(rax, m); }); return false;
       case Op::slt: case Op::sltu:
         g_.xor_(eax, eax);
         g_.mov(rcx, g_.X(in.rs1));
@@ -395,19 +427,19 @@ class BlockEmitter {
         put(in);
         return false;
       // x86 masks a 64-bit shift count to 6 bits and a 32-bit one to 5, as RISC-V does.
-      case Op::sll: g_.mov(rax, g_.X(in.rs1)); g_.mov(rcx, g_.X(in.rs2)); g_.shl(rax, cl); put(in); return false;
-      case Op::srl: g_.mov(rax, g_.X(in.rs1)); g_.mov(rcx, g_.X(in.rs2)); g_.shr(rax, cl); put(in); return false;
-      case Op::sra: g_.mov(rax, g_.X(in.rs1)); g_.mov(rcx, g_.X(in.rs2)); g_.sar(rax, cl); put(in); return false;
-      case Op::addw: g_.mov(eax, g_.X32(in.rs1)); g_.add(eax, g_.X32(in.rs2)); put32(in); return false;
-      case Op::subw: g_.mov(eax, g_.X32(in.rs1)); g_.sub(eax, g_.X32(in.rs2)); put32(in); return false;
-      case Op::sllw: g_.mov(eax, g_.X32(in.rs1)); g_.mov(rcx, g_.X(in.rs2)); g_.shl(eax, cl); put32(in); return false;
-      case Op::srlw: g_.mov(eax, g_.X32(in.rs1)); g_.mov(rcx, g_.X(in.rs2)); g_.shr(eax, cl); put32(in); return false;
-      case Op::sraw: g_.mov(eax, g_.X32(in.rs1)); g_.mov(rcx, g_.X(in.rs2)); g_.sar(eax, cl); put32(in); return false;
-      case Op::mul: g_.mov(rax, g_.X(in.rs1)); g_.imul(rax, g_.X(in.rs2)); put(in); return false;
-      case Op::mulw: g_.mov(eax, g_.X32(in.rs1)); g_.imul(eax, g_.X32(in.rs2)); put32(in); return false;
+      case Op::sll: g_.mov(rcx, g_.X(in.rs2)); rs1_to_rax(in); g_.shl(rax, cl); put(in); return false;
+      case Op::srl: g_.mov(rcx, g_.X(in.rs2)); rs1_to_rax(in); g_.shr(rax, cl); put(in); return false;
+      case Op::sra: g_.mov(rcx, g_.X(in.rs2)); rs1_to_rax(in); g_.sar(rax, cl); put(in); return false;
+      case Op::addw: rs1_to_eax(in); g_.add(eax, g_.X32(in.rs2)); put32(in); return false;
+      case Op::subw: rs1_to_eax(in); g_.sub(eax, g_.X32(in.rs2)); put32(in); return false;
+      case Op::sllw: g_.mov(rcx, g_.X(in.rs2)); rs1_to_eax(in); g_.shl(eax, cl); put32(in); return false;
+      case Op::srlw: g_.mov(rcx, g_.X(in.rs2)); rs1_to_eax(in); g_.shr(eax, cl); put32(in); return false;
+      case Op::sraw: g_.mov(rcx, g_.X(in.rs2)); rs1_to_eax(in); g_.sar(eax, cl); put32(in); return false;
+      case Op::mul: commutative(in, [&](const Address& m) { g_.imul(rax, m); }); return false;
+      case Op::mulw: rs1_to_eax(in); g_.imul(eax, g_.X32(in.rs2)); put32(in); return false;
       case Op::sh1add: case Op::sh2add: case Op::sh3add: {
         int s = in.op == Op::sh1add ? 1 : in.op == Op::sh2add ? 2 : 3;
-        g_.mov(rax, g_.X(in.rs1));
+        rs1_to_rax(in);
         g_.shl(rax, s);
         g_.add(rax, g_.X(in.rs2));
         put(in);
@@ -419,7 +451,7 @@ class BlockEmitter {
         in.op == Op::andn ? g_.and_(rax, g_.X(in.rs1)) : g_.or_(rax, g_.X(in.rs1));
         put(in);
         return false;
-      case Op::xnor: g_.mov(rax, g_.X(in.rs1)); g_.xor_(rax, g_.X(in.rs2)); g_.not_(rax); put(in); return false;
+      case Op::xnor: rs1_to_rax(in); g_.xor_(rax, g_.X(in.rs2)); g_.not_(rax); put(in); return false;
 
       case Op::lb: load<uint8_t, true>(i); return false;
       case Op::lh: load<uint16_t, true>(i); return false;
@@ -435,7 +467,7 @@ class BlockEmitter {
 
       case Op::beq: case Op::bne: case Op::blt: case Op::bge: case Op::bltu: case Op::bgeu: {
         Label& taken = new_label();
-        g_.mov(rax, g_.X(in.rs1));
+        rs1_to_rax(in);
         g_.cmp(rax, g_.X(in.rs2));
         switch (in.op) {
           case Op::beq: g_.je(taken, CodeGenerator::T_NEAR); break;
@@ -456,7 +488,7 @@ class BlockEmitter {
         jump_to(static_cast<int64_t>(offs_[i]) + in.imm);
         return true;
       case Op::jalr:
-        g_.mov(rax, g_.X(in.rs1));  // the target first: rd may be rs1
+        rs1_to_rax(in);  // the target first: rd may be rs1
         if (imm) g_.add(rax, imm);
         g_.and_(rax, -2);
         g_.lea(rcx, ptr[r12 + static_cast<int>(offs_[i] + in.len)]);
@@ -478,7 +510,8 @@ class BlockEmitter {
   std::vector<uint32_t> offs_;
   Label entry_;             // the block's first byte (its own loops jump here)
   bool chains_ = true;      // no fallback: the block may go on into the next without run()
-  bool needs_ctx_ = false;  // calls helpers: publish the block for Hart::current_insn
+  int held_ = -1;           // the guest register whose value rax holds at this instruction (-1: none)
+  int next_held_ = -1;
   std::vector<std::function<void()>> stubs_;  // out-of-line code, emitted after the block
   std::vector<std::unique_ptr<Label>> labels_;
 };

@@ -34,6 +34,24 @@ struct BlockView {
     return offsetof(Hart::Block, insns) + blk->n * sizeof(Insn);
   }
   static const Hart::Block& of(const void* b) { return *static_cast<const Hart::Block*>(b); }
+  // A copy of b in the translator's memory, not yet run and not yet
+  // translated. Only b's immutable parts are read: it may be a shared
+  // block whose run count other harts are updating.
+  static Hart::Block* copy(Translator& tr, const void* b) {
+    const Hart::Block& src = of(b);
+    auto* dst = static_cast<Hart::Block*>(tr.alloc_data(bytes(b)));
+    dst->pa = src.pa;
+    dst->va = src.va;
+    dst->genp = src.genp;
+    dst->gen = src.gen;
+    dst->n = src.n;
+    dst->spin = src.spin;
+    dst->no_jit = false;
+    dst->execs = 0;
+    dst->jit = nullptr;
+    std::memcpy(static_cast<void*>(dst->insns), src.insns, src.n * sizeof(Insn));
+    return dst;
+  }
 };
 
 Translator::Translator(Options opt)
@@ -125,11 +143,8 @@ void* Translator::share(const void* block) {
     return nullptr;
   }
   if (data_bytes_ > opt_.cache_bytes) return nullptr;
-  size_t bytes = BlockView::bytes(block);
-  auto* copy = static_cast<Hart::Block*>(alloc_data(bytes));
-  std::memcpy(static_cast<void*>(copy), block, bytes);
-  copy->execs = 0;
-  copy->jit = nullptr;
+  Hart::Block* copy = BlockView::copy(*this, block);
+  copy->no_jit = b.spin;  // spin blocks stay interpreted (Hart::build_block)
   auto* t = static_cast<Translation*>(alloc_data(sizeof(Translation)));
   *t = Translation{b.pa, b.genp, b.gen, b.n, nullptr, 0, copy};
   publish(t);
@@ -163,15 +178,7 @@ const Translation* Translator::translate(const Hart& h, const void* block) {
   // shared one if `block` is it, else a copy (the hart's own block cache
   // may drop its block at any time).
   const void* shared = block;
-  if (!(prev && prev->block == block)) {
-    size_t bytes = BlockView::bytes(block);
-    auto* copy = static_cast<Hart::Block*>(alloc_data(bytes));
-    std::memcpy(static_cast<void*>(copy), block, bytes);
-    copy->execs = 0;
-    copy->no_jit = false;
-    copy->jit = nullptr;
-    shared = copy;
-  }
+  if (!(prev && prev->block == block)) shared = BlockView::copy(*this, block);
   EmitResult r = Emitter::block(*this, shared, buf_->rw() + used_, buf_->rx() + used_, kMaxBlockCode, exit_);
   if (!r.ok) return nullptr;
   auto* t = static_cast<Translation*>(alloc_data(sizeof(Translation)));

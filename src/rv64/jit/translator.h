@@ -51,6 +51,7 @@ class Hart;
 namespace rv64::jit {
 
 class CodeBuffer;
+struct BlockView;
 
 struct Options {
   size_t cache_bytes = size_t{256} << 20;  // host code, -accel tcg,tb-size=MiB
@@ -117,6 +118,7 @@ class Translator {
   Stats stats() const;
 
  private:
+  friend struct BlockView;
   // Memory that lives as long as the translator, for data generated code
   // points to (blocks, translations). Under the lock.
   void* alloc_data(size_t bytes);
