@@ -426,14 +426,14 @@ struct VirtioDriver {
 }  // namespace
 
 TEST(DeviceState, VirtioBlkRoundTripWithSnapshotOverlay) {
-  TempFile img(disk_pattern(8));
+  TempFile img(disk_pattern(8)), other(disk_pattern(8));
   VirtioBlk::GuestMemory gm{[](uint64_t, void*, uint64_t) { return true; },
                             [](uint64_t, const void*, uint64_t) { return true; }};
   NullIrq irq;
   VirtioBlk a(irq, 1, gm), b(irq, 1, gm), plain(irq, 1, gm);
   a.attach(img.path, false, "x", true);
-  b.attach(img.path, false, "x", true);
-  plain.attach(img.path, false, "x", false);
+  b.attach(img.path, false, "x", true);       // snapshot drives share the image (a shared lock)
+  plain.attach(other.path, false, "x", false);  // a writable drive has its image to itself
   EXPECT_TRUE(a.rollback_safe());
   EXPECT_FALSE(plain.rollback_safe());
   a.write(VirtioBlk::kStatus, 4, 3);
