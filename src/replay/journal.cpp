@@ -3,27 +3,96 @@
 #include <fmt/core.h>
 #include <xxhash.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 namespace replay {
 
-uint64_t hash_file(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw LogError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-  XXH3_state_t* st = XXH3_createState();
-  XXH3_64bits_reset(st);
-  std::vector<char> buf(1 << 20);
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) XXH3_64bits_update(st, buf.data(), n);
-  bool err = std::ferror(f);
-  std::fclose(f);
-  uint64_t h = XXH3_64bits_digest(st);
-  XXH3_freeState(st);
-  if (err) throw LogError(fmt::format("cannot read '{}'", path));
-  return h;
+namespace {
+
+constexpr size_t kHashBlock = size_t{1} << 20;
+
+std::string kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
 }
+
+// The next offset >= off that holds data (SEEK_DATA), `size` if only a hole
+// follows, `off` if the file system cannot say.
+uint64_t next_data(int fd, uint64_t off, uint64_t size) {
+  off_t d = ::lseek(fd, static_cast<off_t>(off), SEEK_DATA);
+  if (d >= 0) return static_cast<uint64_t>(d);
+  return errno == ENXIO ? size : off;
+}
+
+}  // namespace
+
+ImageHash hash_image(const std::string& path, const std::string& role) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not hang open()
+  if (fd < 0) throw LogError(fmt::format("cannot read {} image '{}': {}", role, path, std::strerror(errno)));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    std::string what = ::fstat(fd, &st) != 0 ? std::strerror(errno) : kind_of(st.st_mode);
+    ::close(fd);
+    throw LogError(fmt::format("{} image '{}' is {}: images are hashed, and must be regular files", role, path, what));
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  const auto size = static_cast<uint64_t>(st.st_size);
+  // The allocated bytes, for the note below (st_blocks counts 512-byte units).
+  const uint64_t allocated = std::min<uint64_t>(size, static_cast<uint64_t>(st.st_blocks) * 512);
+  if (allocated > (uint64_t{1} << 30) || size > (uint64_t{16} << 30))
+    fmt::print(stderr, "coremu: hashing {} image '{}': {:.1f} GiB, {:.1f} GiB of them allocated (holes are not "
+               "read)\n", role, path, double(size) / double(1ull << 30), double(allocated) / double(1ull << 30));
+  static const std::vector<uint8_t> zeros(kHashBlock, 0);
+  static const uint64_t zero_block = XXH3_64bits(zeros.data(), zeros.size());
+  std::vector<uint8_t> buf(kHashBlock);
+  XXH3_state_t* st3 = XXH3_createState();
+  if (!st3) throw std::bad_alloc();
+  XXH3_64bits_reset_withSeed(st3, size);
+  uint64_t data_at = next_data(fd, 0, size);
+  std::string err;
+  for (uint64_t off = 0; off < size && err.empty();) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kHashBlock, size - off));
+    uint64_t h;
+    if (data_at >= off + n) {  // a hole: zeros, known without reading
+      h = n == kHashBlock ? zero_block : XXH3_64bits(zeros.data(), n);
+    } else {
+      size_t got = 0;
+      while (got < n) {
+        ssize_t r = ::pread(fd, buf.data() + got, n - got, static_cast<off_t>(off + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+          err = r < 0 ? std::strerror(errno) : "it shrank while it was read";
+          break;
+        }
+        got += static_cast<size_t>(r);
+      }
+      h = XXH3_64bits(buf.data(), n);
+    }
+    uint8_t le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<uint8_t>(h >> (8 * i));
+    XXH3_64bits_update(st3, le, sizeof le);
+    off += n;
+    if (data_at < off) data_at = next_data(fd, off, size);
+  }
+  ::close(fd);
+  uint64_t h = XXH3_64bits_digest(st3);
+  XXH3_freeState(st3);
+  if (!err.empty()) throw LogError(fmt::format("cannot read {} image '{}': {}", role, path, err));
+  return {size, h};
+}
+
+uint64_t hash_file(const std::string& path) { return hash_image(path, "an").hash; }
 
 std::vector<ImageInfo> machine_images(const machine::MachineConfig& cfg) {
   std::vector<ImageInfo> out;
@@ -32,14 +101,9 @@ std::vector<ImageInfo> machine_images(const machine::MachineConfig& cfg) {
     ImageInfo i;
     i.role = role;
     i.path = path;
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (f) {
-      std::fseek(f, 0, SEEK_END);
-      long sz = std::ftell(f);
-      i.size = sz > 0 ? static_cast<uint64_t>(sz) : 0;
-      std::fclose(f);
-    }
-    i.hash = hash_file(path);
+    ImageHash ih = hash_image(path, role);
+    i.size = ih.size;
+    i.hash = ih.hash;
     out.push_back(i);
   };
   if (cfg.bios != "none" && cfg.bios != "default") add("bios", cfg.bios);
@@ -51,18 +115,44 @@ std::vector<ImageInfo> machine_images(const machine::MachineConfig& cfg) {
 }
 
 void check_images(const Header& h, const machine::MachineConfig& cfg) {
-  std::vector<ImageInfo> now = machine_images(cfg);
+  // Every image the log's options load must be in its image list, with the
+  // same path: an image without a recorded hash is not checked at all.
+  auto find = [&](const std::string& role) -> const ImageInfo* {
+    const ImageInfo* found = nullptr;
+    for (const ImageInfo& rec : h.images)
+      if (rec.role == role) {
+        if (found) throw LogError(fmt::format("its image list names the {} image twice", role));
+        found = &rec;
+      }
+    return found;
+  };
+  std::vector<std::pair<std::string, std::string>> wanted;  // role, path, as machine_images() lists them
+  if (cfg.bios != "none" && cfg.bios != "default") wanted.emplace_back("bios", cfg.bios);
+  if (!cfg.kernel.empty()) wanted.emplace_back("kernel", cfg.kernel);
+  if (!cfg.initrd.empty()) wanted.emplace_back("initrd", cfg.initrd);
+  if (!cfg.dtb.empty()) wanted.emplace_back("dtb", cfg.dtb);
+  for (const auto& d : cfg.drives) wanted.emplace_back(fmt::format("drive {}", d.id), d.file);
+  for (const auto& [role, path] : wanted) {
+    const ImageInfo* rec = find(role);
+    if (!rec || rec->path != path)
+      throw LogError(fmt::format("its options load {} image '{}', which its image list does not have with a hash: "
+                                 "refusing to load an image the recording cannot vouch for",
+                                 role, path));
+  }
   for (const ImageInfo& rec : h.images) {
-    const ImageInfo* cur = nullptr;
-    for (const ImageInfo& n : now)
-      if (n.role == rec.role) cur = &n;
-    if (!cur)
+    bool used = false;
+    for (const auto& w : wanted) used |= w.first == rec.role;
+    if (!used)
       throw LogError(fmt::format("the log was recorded with a {} image ('{}') that the replayed machine lacks",
                                  rec.role, rec.path));
-    if (cur->hash != rec.hash || cur->size != rec.size)
+  }
+  for (const auto& [role, path] : wanted) {
+    const ImageInfo* rec = find(role);
+    ImageHash now = hash_image(path, role);
+    if (now.hash != rec->hash || now.size != rec->size)
       throw LogError(fmt::format("{} image '{}' is not the one recorded (recorded: {} bytes, hash {:016x}; now: {} "
                                  "bytes, hash {:016x}): refusing to replay against other images",
-                                 rec.role, cur->path, rec.size, rec.hash, cur->size, cur->hash));
+                                 role, path, rec->size, rec->hash, now.size, now.hash));
   }
 }
 

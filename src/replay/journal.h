@@ -14,12 +14,25 @@
 
 namespace replay {
 
-// XXH3 of a file's contents (throws LogError if it cannot be read).
-uint64_t hash_file(const std::string& path);
+// An image's identity in a log: its size, and a hash of its contents:
+// XXH3_64bits (seeded with the size) of the XXH3_64bits hashes (8 bytes
+// little-endian each) of its 1 MiB blocks, the last one shorter. A block
+// in a hole of a sparse file is known to be zeros and is not read, so a
+// large sparse disk hashes in the time its allocated data takes; the value
+// depends only on the bytes. Regular files only: throws LogError naming
+// `role` and the path for a FIFO, a device (/dev/zero would never end),
+// a directory, or a read error. Prints a note on stderr before hashing
+// more than 1 GiB of data.
+struct ImageHash {
+  uint64_t size = 0, hash = 0;
+};
+ImageHash hash_image(const std::string& path, const std::string& role);
+uint64_t hash_file(const std::string& path);  // hash_image(path).hash
 // The images a configuration loads, with their hashes (role, path).
 std::vector<ImageInfo> machine_images(const machine::MachineConfig& cfg);
-// Checks that the images a log was recorded with are still the same;
-// throws LogError naming the first that differs.
+// Checks that the images the log's machine loads are exactly the ones in
+// its image list (role and path), and still the same (size and hash);
+// throws LogError naming the first that is missing, extra or different.
 void check_images(const Header& h, const machine::MachineConfig& cfg);
 
 class Recorder final : public coremu::Journal {

@@ -25,7 +25,7 @@ struct ImageInfo {
   std::string role;  // "kernel", "bios", "initrd", "dtb", "drive0", ...
   std::string path;
   uint64_t size = 0;
-  uint64_t hash = 0;  // XXH3_64bits of the file's bytes
+  uint64_t hash = 0;  // replay::hash_image() of the file (a hash of its 1 MiB blocks' XXH3 hashes)
   bool operator==(const ImageInfo&) const = default;
 };
 
@@ -62,7 +62,7 @@ struct Record {
 };
 
 // Format version written and accepted.
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 
 // Limits. The writer refuses larger values (std::invalid_argument: a caller
 // bug); the reader refuses files that claim larger ones.
@@ -107,8 +107,11 @@ class LogWriter {
 
 class LogReader {
  public:
-  // Reads and validates the WHOLE file up front: every chunk's checksum,
-  // decompression and records. Throws LogError with a clear message for a
+  // Validates the WHOLE file up front: every chunk's checksum,
+  // decompression and records, reading it a chunk at a time (the file's
+  // header first, each chunk's header before its payload: memory stays
+  // bounded by one chunk whatever the file's size). Only regular files;
+  // the file is kept open and read again by next(). Throws LogError with a clear message for a
   // file that is not a coremu replay log (bad magic), another format
   // version (names both), a corrupt file header or header chunk, a corrupt
   // chunk ("corrupt chunk 7 at offset 123456: checksum mismatch"), and a log

@@ -292,13 +292,13 @@ TEST(replaylog, NotALogAndOtherVersions) {
   std::string path = temp_path("version");
   { LogWriter w(path, test_header()); }
   std::vector<uint8_t> b = slurp(path);
-  b[8] = 2;  // format version 2, header checksum made right again
+  b[8] = 3;  // format version 3, header checksum made right again
   uint64_t sum = XXH3_64bits(b.data(), 56);
   for (int i = 0; i < 8; i++) b[56 + i] = uint8_t(sum >> (8 * i));
   EXPECT_EQ(error_of(b),
-            "t.log: replay log format version 2 (written by coremu 0.1.0), but this coremu reads version 1");
+            "t.log: replay log format version 3 (written by coremu 0.1.0), but this coremu reads version 2");
   b.resize(12);  // still names the version when only that much is there
-  EXPECT_EQ(error_of(b), "t.log: replay log format version 2, but this coremu reads version 1");
+  EXPECT_EQ(error_of(b), "t.log: replay log format version 3, but this coremu reads version 2");
   std::remove(path.c_str());
 }
 
