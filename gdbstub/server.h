@@ -39,6 +39,7 @@ class Server {
  private:
   void serve();
   void session();
+  void refuse_extra();
   // Handles one packet; returns false to end the session.
   bool handle(const std::string& pkt);
   void send_packet(const std::string& payload);
@@ -78,6 +79,7 @@ class Server {
   bool c_all_ = true;
   std::string last_sent_;
   bool reversing_ = false;  // the harts run backwards (bs, bc)
+  bool change_told_ = false;  // gdb has been told that the debugger's writes made the replay diverge
   coremu::StopEvent last_stop_;
 };
 
