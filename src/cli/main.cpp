@@ -83,17 +83,6 @@ void print_replayed_machine(const std::string& log, const replay::Header& h, con
   if (!m.append.empty()) fmt::print(stderr, "coremu:   command line: {}\n", m.append);
 }
 
-// The header values a replay uses must be ones a recording can have.
-void check_header_values(const std::string& log, const replay::Header& h) {
-  auto bad = [&](const std::string& what) {
-    throw replay::LogError(fmt::format("'{}': its header has {}: refused (was the log edited?)", log, what));
-  };
-  if (h.quantum == 0 || h.quantum > (1ull << 40)) bad(fmt::format("a quantum of {} steps (1 to 2^40)", h.quantum));
-  if (h.digest_interval == 0 || h.digest_interval > (1ull << 32))
-    bad(fmt::format("a digest interval of {} slices (1 to 2^32)", h.digest_interval));
-  if (!h.chaos && h.chaos_seed != 0) bad("a chaos seed without chaos");
-}
-
 // Runs a debugger front end (the REPL on stdin, or a GDB server) on a
 // machine driven by `ctl`, whose run() is `run_machine`. Returns the exit status.
 // `change` receives what the debugger changed in a replay (Debugger::change()).
@@ -239,7 +228,11 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     // The recording had the images as they were; a replay must leave them
     // so (the next replay checks them again): guest writes stay in memory.
     for (machine::DriveConfig& d : opts.machine.drives) d.snapshot = true;
-    check_header_values(cmd.log, h);
+    try {
+      replay::check_header_values(h);
+    } catch (const replay::LogError& e) {
+      throw replay::LogError(fmt::format("'{}': {}", cmd.log, e.what()));
+    }
     if (opts.machine.smp != h.harts)
       throw replay::LogError(fmt::format("'{}' holds a {}-hart recording but its options give {}", cmd.log, h.harts,
                                          opts.machine.smp));

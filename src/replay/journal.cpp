@@ -114,26 +114,47 @@ std::vector<ImageInfo> machine_images(const machine::MachineConfig& cfg) {
   return out;
 }
 
-void check_images(const Header& h, const machine::MachineConfig& cfg) {
-  // Every image the log's options load must be in its image list, with the
-  // same path: an image without a recorded hash is not checked at all.
-  auto find = [&](const std::string& role) -> const ImageInfo* {
-    const ImageInfo* found = nullptr;
-    for (const ImageInfo& rec : h.images)
-      if (rec.role == role) {
-        if (found) throw LogError(fmt::format("its image list names the {} image twice", role));
-        found = &rec;
-      }
-    return found;
-  };
-  std::vector<std::pair<std::string, std::string>> wanted;  // role, path, as machine_images() lists them
+namespace {
+
+// What machine_images() lists for `cfg`: role and path, without hashing.
+std::vector<std::pair<std::string, std::string>> wanted_images(const machine::MachineConfig& cfg) {
+  std::vector<std::pair<std::string, std::string>> wanted;
   if (cfg.bios != "none" && cfg.bios != "default") wanted.emplace_back("bios", cfg.bios);
   if (!cfg.kernel.empty()) wanted.emplace_back("kernel", cfg.kernel);
   if (!cfg.initrd.empty()) wanted.emplace_back("initrd", cfg.initrd);
   if (!cfg.dtb.empty()) wanted.emplace_back("dtb", cfg.dtb);
   for (const auto& d : cfg.drives) wanted.emplace_back(fmt::format("drive {}", d.id), d.file);
+  return wanted;
+}
+
+const ImageInfo* recorded_image(const Header& h, const std::string& role) {
+  const ImageInfo* found = nullptr;
+  for (const ImageInfo& rec : h.images)
+    if (rec.role == role) {
+      if (found) throw LogError(fmt::format("its image list names the {} image twice", role));
+      found = &rec;
+    }
+  return found;
+}
+
+}  // namespace
+
+void check_header_values(const Header& h) {
+  auto bad = [&](const std::string& what) {
+    throw LogError(fmt::format("its header has {}: refused (was the log edited?)", what));
+  };
+  if (h.quantum == 0 || h.quantum > (1ull << 40)) bad(fmt::format("a quantum of {} steps (1 to 2^40)", h.quantum));
+  if (h.digest_interval == 0 || h.digest_interval > (1ull << 32))
+    bad(fmt::format("a digest interval of {} slices (1 to 2^32)", h.digest_interval));
+  if (!h.chaos && h.chaos_seed != 0) bad("a chaos seed without chaos");
+}
+
+void check_image_list(const Header& h, const machine::MachineConfig& cfg) {
+  // Every image the log's options load must be in its image list, with the
+  // same path: an image without a recorded hash is not checked at all.
+  auto wanted = wanted_images(cfg);
   for (const auto& [role, path] : wanted) {
-    const ImageInfo* rec = find(role);
+    const ImageInfo* rec = recorded_image(h, role);
     if (!rec || rec->path != path)
       throw LogError(fmt::format("its options load {} image '{}', which its image list does not have with a hash: "
                                  "refusing to load an image the recording cannot vouch for",
@@ -146,8 +167,12 @@ void check_images(const Header& h, const machine::MachineConfig& cfg) {
       throw LogError(fmt::format("the log was recorded with a {} image ('{}') that the replayed machine lacks",
                                  rec.role, rec.path));
   }
-  for (const auto& [role, path] : wanted) {
-    const ImageInfo* rec = find(role);
+}
+
+void check_images(const Header& h, const machine::MachineConfig& cfg) {
+  check_image_list(h, cfg);
+  for (const auto& [role, path] : wanted_images(cfg)) {
+    const ImageInfo* rec = recorded_image(h, role);
     ImageHash now = hash_image(path, role);
     if (now.hash != rec->hash || now.size != rec->size)
       throw LogError(fmt::format("{} image '{}' is not the one recorded (recorded: {} bytes, hash {:016x}; now: {} "

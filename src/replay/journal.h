@@ -34,6 +34,13 @@ std::vector<ImageInfo> machine_images(const machine::MachineConfig& cfg);
 // its image list (role and path), and still the same (size and hash);
 // throws LogError naming the first that is missing, extra or different.
 void check_images(const Header& h, const machine::MachineConfig& cfg);
+// The part of check_images that reads no file: the image list against the
+// images `cfg` loads (fuzzed with the options a log holds).
+void check_image_list(const Header& h, const machine::MachineConfig& cfg);
+// The header values a replay runs with must be ones a recording can have
+// (quantum 1..2^40, digest interval 1..2^32, no chaos seed without chaos);
+// throws LogError naming the value.
+void check_header_values(const Header& h);
 
 class Recorder final : public coremu::Journal {
  public:
