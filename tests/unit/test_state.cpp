@@ -498,16 +498,19 @@ TEST(MachineState, CheckpointableOnlyWithoutWriteThroughDrives) {
   MachineConfig c = empty_machine();
   c.drives.push_back({"d0", img.path, "raw", false, false});
   c.blk_devices.push_back({"d0", -1});
-  World w(c);
+  {
+    World w(c);  // its writable drive locks the image: the next machines take it once it is gone
+    std::string why;
+    EXPECT_FALSE(w.m->checkpointable(&why));
+    EXPECT_NE(why.find("d0"), std::string::npos) << why;
+  }
   std::string why;
-  EXPECT_FALSE(w.m->checkpointable(&why));
-  EXPECT_NE(why.find("d0"), std::string::npos) << why;
   c.drives[0].snapshot = true;
   World ws(c);
   EXPECT_TRUE(ws.m->checkpointable(&why));
   c.drives[0].snapshot = false;
   c.drives[0].readonly = true;
-  World wr(c);
+  World wr(c);  // shares the image with ws: both only read it
   EXPECT_TRUE(wr.m->checkpointable(nullptr));
 }
 
