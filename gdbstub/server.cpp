@@ -150,6 +150,7 @@ void Server::session() {
   reader_ = PacketReader();
   no_ack_ = false;
   last_sent_.clear();
+  got_packet_ = false;
   // gdb expects a stopped target when it attaches.
   stopped_ = d_.runner().pause_all();
   if (!stopped_) {
@@ -177,8 +178,11 @@ void Server::session() {
     int rc = ::poll(p, 2, 20);
     if (rc < 0 && errno != EINTR) break;
     if (rc <= 0) continue;
-    if (p[1].revents & POLLIN) refuse_extra();
-    if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    // The current client first: if it has just gone, the next one is served,
+    // not refused (it waits in the listen queue for serve()).
+    bool current = p[0].revents & (POLLIN | POLLHUP | POLLERR);
+    if ((p[1].revents & POLLIN) && !current) refuse_extra();
+    if (!current) continue;
     ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
     if (n <= 0) break;  // the client went away
     events.clear();
@@ -205,6 +209,7 @@ void Server::session() {
           }
           break;
         case PacketReader::Kind::kPacket:
+          got_packet_ = any_packet_ = true;
           if (!no_ack_) send_raw("+");
           if (!stopped_) {
             // All-stop: only ^C is expected while the harts run; answer
@@ -227,6 +232,12 @@ void Server::session() {
 // Forgets the client: its breakpoints and watchpoints go, the harts resume.
 void Server::end_session() {
   if (exited_) return;
+  if (!got_packet_ && harts_wait_ && !any_packet_ && stopped_) {
+    // A connection that said nothing (a port probe, such as another coremu
+    // checking whether this socket is live) leaves harts that were waiting
+    // for a debugger (-S) waiting.
+    return;
+  }
   if (!stopped_) d_.runner().pause_all();
   for (const auto& p : d_.points()) d_.remove_point(p.id);
   if (d_.runner().replaying()) {

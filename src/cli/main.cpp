@@ -110,6 +110,7 @@ int run_debugged(machine::Machine& m, coremu::Control& ctl, const std::function<
   ctl.enable_debug(gdb_wait);
   coremu::Debugger debugger(m, ctl);
   gdbstub::Server gdb(debugger, gdb_addr);
+  gdb.set_harts_wait(gdb_wait);
   gdb.start();
   fmt::print(stderr, "coremu: GDB server on {}{}\n", gdb_addr, gdb_wait ? " (harts wait for the debugger)" : "");
   int status = run_machine();
@@ -145,9 +146,14 @@ rv64::EventRange watch_range(machine::Machine& m, const std::string& spec) {
 // end record (position, slice, exit status, final digest). Returns the
 // exit status: the recording's, 2 for a divergence, 3 for a truncated log.
 int finish_replay(const cli::Command& cmd, replay::LogReader& reader, replay::Replayer& rep, coremu::DetRunner& det,
-                  bool debugged, int status, uint64_t digest, const std::string& change) {
+                  bool debugged, bool guest_exited, int status, uint64_t digest, const std::string& change) {
   const replay::Record* end = rep.end();
   uint64_t pos = det.steps();
+  bool stopped_at_to = cmd.has_to && !debugged && !guest_exited && !det.reached_end_of_log();
+  if (stopped_at_to && (reader.truncated() || pos < end->global_steps)) {
+    fmt::print(stderr, "coremu: replay: stopped at position {}\nstate digest: {:016x}\n", pos, digest);
+    return 0;
+  }
   if (reader.truncated()) {
     if (det.reached_end_of_log())
       fmt::print(stderr, "coremu: replay: the log is truncated ({}); replayed its complete prefix: {} slices, "
@@ -177,11 +183,9 @@ int finish_replay(const cli::Command& cmd, replay::LogReader& reader, replay::Re
                  "recording's ({:016x})\n", end->digest);
       return 2;
     }
-    return pos == end->global_steps ? end->exit_status : 0;
-  }
-  if (cmd.has_to && !det.reached_end_of_log() && pos < end->global_steps) {
-    fmt::print(stderr, "coremu: replay: stopped at position {}\nstate digest: {:016x}\n", pos, digest);
-    return 0;
+    // The session's status (the REPL's, or the guest's), or the recording's
+    // when it was stopped (not shut down) and the session ends at its end.
+    return det.reached_end_of_log() && !guest_exited && pos == end->global_steps ? end->exit_status : status;
   }
   if (det.reached_end_of_log()) {
     // The recording was stopped (e.g. Ctrl-A x) before the guest shut down.
@@ -335,7 +339,7 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     fmt::print(stderr, "final state digest: {:016x}\n", digest);
     return status;
   }
-  return finish_replay(cmd, *reader, *rep, det, debugged, status, digest, change);
+  return finish_replay(cmd, *reader, *rep, det, debugged, m.shutdown_status().has_value(), status, digest, change);
 }
 
 int run(const std::vector<std::string>& all_args) {

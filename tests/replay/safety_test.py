@@ -332,10 +332,12 @@ elif CASE == "gdb-write" or CASE == "gdb-port":
         sock = os.path.join(WORK, "gdb.sock")
         emu = subprocess.Popen([COREMU, "replay", log, "-S", "-gdb", f"unix:{sock}"], stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.1)
+        head = ""
+        while "GDB server on" not in head:  # printed once the server listens
+            line = emu.stderr.readline()
+            if not line:
+                fail(f"replay -gdb: {head}")
+            head += line
         s = socket.socket(socket.AF_UNIX)
         s.connect(sock)
         c = Client(s)
@@ -403,10 +405,9 @@ elif CASE == "gdb-write" or CASE == "gdb-port":
         sock = os.path.join(WORK, "a.sock")
         a = subprocess.Popen([COREMU, "-S", "-gdb", f"unix:{sock}"] + machine(), stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.1)
+        line = a.stderr.readline()  # printed once the server listens
+        if "GDB server on" not in line:
+            fail(f"first coremu: {line!r}")
         rc, out, err = run(["-S", "-gdb", f"unix:{sock}"] + machine(), timeout=20)
         if rc != 1 or "listening" not in err:
             fail(f"second coremu on a live socket: {rc} {err}")
