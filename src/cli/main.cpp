@@ -74,13 +74,14 @@ void print_replayed_machine(const std::string& log, const replay::Header& h, con
   const machine::MachineConfig& m = o.machine;
   std::string sched = h.chaos ? fmt::format("chaos seed {}", h.chaos_seed) : "no chaos";
   fmt::print(stderr, "coremu: replaying '{}' (recorded by coremu {}): {} hart{}, {} RAM, {}, quantum {}\n", log,
-             h.coremu_version, m.smp, m.smp == 1 ? "" : "s", size_text(m.ram_size), sched, h.quantum);
+             replay::shown(h.coremu_version), m.smp, m.smp == 1 ? "" : "s", size_text(m.ram_size), sched, h.quantum);
   if (m.bios == "default" || m.bios == "none")
     fmt::print(stderr, "coremu:   firmware: {}\n", m.bios == "none" ? "none" : "the built-in SBI");
   for (const replay::ImageInfo& im : h.images)
-    fmt::print(stderr, "coremu:   {} '{}' ({} bytes, hash {:016x}){}\n", im.role, im.path, im.size, im.hash,
+    fmt::print(stderr, "coremu:   {} '{}' ({} bytes, hash {:016x}){}\n", replay::shown(im.role),
+               replay::shown(im.path), im.size, im.hash,
                im.role.starts_with("drive ") ? ": guest writes kept in memory" : "");
-  if (!m.append.empty()) fmt::print(stderr, "coremu:   command line: {}\n", m.append);
+  if (!m.append.empty()) fmt::print(stderr, "coremu:   command line: {}\n", replay::shown(m.append));
 }
 
 // Runs a debugger front end (the REPL on stdin, or a GDB server) on a
@@ -219,7 +220,7 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     const replay::Header& h = reader->header();
     if (h.coremu_version != COREMU_VERSION)
       throw replay::LogError(fmt::format("'{}' was recorded by coremu {}; this is coremu {}, which may not run it "
-                                         "the same way", cmd.log, h.coremu_version, COREMU_VERSION));
+                                         "the same way", cmd.log, replay::shown(h.coremu_version), COREMU_VERSION));
     // Only the machine's shape comes from the log; where the console goes
     // and who may debug come from this command line.
     try {

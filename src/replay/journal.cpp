@@ -14,6 +14,20 @@
 
 namespace replay {
 
+std::string shown(std::string_view s) {
+  constexpr size_t kMax = 300;
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  if (s.size() > kMax) out += "...";
+  return out;
+}
+
 namespace {
 
 constexpr size_t kHashBlock = size_t{1} << 20;
@@ -39,12 +53,13 @@ uint64_t next_data(int fd, uint64_t off, uint64_t size) {
 
 ImageHash hash_image(const std::string& path, const std::string& role) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not hang open()
-  if (fd < 0) throw LogError(fmt::format("cannot read {} image '{}': {}", role, path, std::strerror(errno)));
+  if (fd < 0) throw LogError(fmt::format("cannot read {} image '{}': {}", shown(role), shown(path), std::strerror(errno)));
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     std::string what = ::fstat(fd, &st) != 0 ? std::strerror(errno) : kind_of(st.st_mode);
     ::close(fd);
-    throw LogError(fmt::format("{} image '{}' is {}: images are hashed, and must be regular files", role, path, what));
+    throw LogError(fmt::format("{} image '{}' is {}: images are hashed, and must be regular files", shown(role), shown(path),
+                               what));
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   const auto size = static_cast<uint64_t>(st.st_size);
@@ -52,7 +67,7 @@ ImageHash hash_image(const std::string& path, const std::string& role) {
   const uint64_t allocated = std::min<uint64_t>(size, static_cast<uint64_t>(st.st_blocks) * 512);
   if (allocated > (uint64_t{1} << 30) || size > (uint64_t{16} << 30))
     fmt::print(stderr, "coremu: hashing {} image '{}': {:.1f} GiB, {:.1f} GiB of them allocated (holes are not "
-               "read)\n", role, path, double(size) / double(1ull << 30), double(allocated) / double(1ull << 30));
+               "read)\n", shown(role), shown(path), double(size) / double(1ull << 30), double(allocated) / double(1ull << 30));
   static const std::vector<uint8_t> zeros(kHashBlock, 0);
   static const uint64_t zero_block = XXH3_64bits(zeros.data(), zeros.size());
   std::vector<uint8_t> buf(kHashBlock);
@@ -88,7 +103,7 @@ ImageHash hash_image(const std::string& path, const std::string& role) {
   ::close(fd);
   uint64_t h = XXH3_64bits_digest(st3);
   XXH3_freeState(st3);
-  if (!err.empty()) throw LogError(fmt::format("cannot read {} image '{}': {}", role, path, err));
+  if (!err.empty()) throw LogError(fmt::format("cannot read {} image '{}': {}", shown(role), shown(path), err));
   return {size, h};
 }
 
@@ -131,7 +146,7 @@ const ImageInfo* recorded_image(const Header& h, const std::string& role) {
   const ImageInfo* found = nullptr;
   for (const ImageInfo& rec : h.images)
     if (rec.role == role) {
-      if (found) throw LogError(fmt::format("its image list names the {} image twice", role));
+      if (found) throw LogError(fmt::format("its image list names the {} image twice", shown(role)));
       found = &rec;
     }
   return found;
@@ -158,14 +173,14 @@ void check_image_list(const Header& h, const machine::MachineConfig& cfg) {
     if (!rec || rec->path != path)
       throw LogError(fmt::format("its options load {} image '{}', which its image list does not have with a hash: "
                                  "refusing to load an image the recording cannot vouch for",
-                                 role, path));
+                                 shown(role), shown(path)));
   }
   for (const ImageInfo& rec : h.images) {
     bool used = false;
     for (const auto& w : wanted) used |= w.first == rec.role;
     if (!used)
       throw LogError(fmt::format("the log was recorded with a {} image ('{}') that the replayed machine lacks",
-                                 rec.role, rec.path));
+                                 shown(rec.role), shown(rec.path)));
   }
 }
 
@@ -177,7 +192,7 @@ void check_images(const Header& h, const machine::MachineConfig& cfg) {
     if (now.hash != rec->hash || now.size != rec->size)
       throw LogError(fmt::format("{} image '{}' is not the one recorded (recorded: {} bytes, hash {:016x}; now: {} "
                                  "bytes, hash {:016x}): refusing to replay against other images",
-                                 role, path, rec->size, rec->hash, now.size, now.hash));
+                                 shown(role), shown(path), rec->size, rec->hash, now.size, now.hash));
   }
 }
 

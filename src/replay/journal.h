@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coremu/det_runner.h"
@@ -23,6 +24,11 @@ namespace replay {
 // `role` and the path for a FIFO, a device (/dev/zero would never end),
 // a directory, or a read error. Prints a note on stderr before hashing
 // more than 1 GiB of data.
+// Text from a log (a path, the kernel command line) as it may be printed:
+// control characters escaped (\x1b, so an edited log cannot send escape
+// sequences to the terminal), at most 300 characters.
+std::string shown(std::string_view s);
+
 struct ImageHash {
   uint64_t size = 0, hash = 0;
 };

@@ -452,9 +452,18 @@ struct LogReader::State {
     bool sum_ok = n >= kFileHeaderSize && get_u64(&data[56]) == XXH3_64bits(data, 56);
     std::string writer;
     if (sum_ok) writer = std::string(reinterpret_cast<const char*>(&data[16]), strnlen((const char*)&data[16], 40));
+    std::string writer_shown;  // control characters escaped: the text goes to a terminal
+    for (unsigned char c : writer) {
+      if (c < 0x20 || c == 0x7f) {
+        const char* hex = "0123456789abcdef";
+        writer_shown += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+      } else {
+        writer_shown += char(c);
+      }
+    }
     if (version != kFormatVersion)
       throw LogError(name + ": replay log format version " + std::to_string(version) +
-                     (writer.empty() ? "" : " (written by coremu " + writer + ")") +
+                     (writer.empty() ? "" : " (written by coremu " + writer_shown + ")") +
                      ", but this coremu reads version " + std::to_string(kFormatVersion));
     if (n < kFileHeaderSize)
       throw LogError(name + ": the log ends inside its file header (was the recording killed?)");

@@ -128,6 +128,19 @@ if CASE == "edited":
     refused(edit(log, "qbig.log", "--quantum", str(1 << 63)), r"quantum of", "a log with a huge quantum")
     refused(edit(log, "di.log", "--digest-interval", "0"), r"digest interval", "a log with digest interval 0")
     refused(edit(log, "bogus.log", "--add-args", "-frobnicate", "--"), r"frobnicate", "a log with an unknown option")
+    # Text from a log never reaches the terminal raw: no escape sequences.
+    p = subprocess.run([LOGEDIT, log, "/dev/null", "--print"], capture_output=True, text=True)
+    args = [a[4:] for a in p.stdout.splitlines() if a.startswith("arg ")]
+    bad_kernel = RACE + "\x1b]0;owned\x07\x1b[2J"
+    esc = edit(log, "esc.log", "--args", *[bad_kernel if a == RACE else a for a in args], "--",
+               "--image-path", "kernel", bad_kernel)
+    rc, rout, rerr = run(["replay", esc])
+    if rc != 1 or "\x1b" in rerr or "\\x1b[2J" not in rerr:
+        fail(f"control characters from a log: status {rc}, {rerr!r}")
+    rc, rout, rerr = run(["replay", edit(log, "esc2.log", "--add-args", "-append", "\x1b[2J", "--")])
+    if "\x1b" in rerr or "command line: \\x1b[2J" not in rerr:
+        fail(f"control characters in -append from a log: status {rc}, {rerr!r}")
+    print("ok   control characters from a log are printed escaped")
     print("edited: every host-side or unknown option, missing image and bad header value refused, naming it")
 
 elif CASE == "special":
