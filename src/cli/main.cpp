@@ -281,7 +281,11 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
                    "replays only against the image as it was before them: copy it now (or record with snapshot=on)\n",
                    d.id, d.file);
   } else if (reader) {
-    rep = std::make_unique<replay::Replayer>(*reader);
+    try {
+      rep = std::make_unique<replay::Replayer>(*reader);
+    } catch (const replay::LogError& e) {
+      throw replay::LogError(fmt::format("'{}': {}", cmd.log, e.what()));
+    }
     det.set_journal(rep.get());
     if (cmd.has_to && !cmd.repl && cmd.gdb.empty()) det.set_stop_at(cmd.to);
     if (rep->end()) det.set_end_at(rep->end()->global_steps);

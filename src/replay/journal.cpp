@@ -256,18 +256,34 @@ void Recorder::finish(uint64_t slice, int status, uint64_t pos, uint64_t final_d
 
 // ---- replay -----------------------------------------------------------------------
 
-Replayer::Replayer(LogReader& r) {
+Replayer::Replayer(LogReader& r, uint64_t memory_budget) {
+  if (memory_budget == 0) {
+    long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    uint64_t phys = pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+    memory_budget = std::max<uint64_t>(phys / 4, uint64_t{256} << 20);
+  }
+  uint64_t used = 0;  // an estimate of what the records below take, map nodes included
+  auto account = [&](uint64_t bytes) {
+    used += bytes;
+    if (used > memory_budget)
+      throw LogError(fmt::format("its records need more than {} MiB of memory to replay (a small log can hold "
+                                 "that much when its records repeat): refused",
+                                 memory_budget >> 20));
+  };
   while (auto rec = r.next()) {
     switch (rec->kind) {
       case Record::kInput: {
-        auto& v = inputs_[rec->slice];
-        v.insert(v.end(), rec->bytes.begin(), rec->bytes.end());
+        auto [it, fresh] = inputs_.try_emplace(rec->slice);
+        account(rec->bytes.size() + (fresh ? 80 : 0));
+        it->second.insert(it->second.end(), rec->bytes.begin(), rec->bytes.end());
         break;
       }
       case Record::kInterrupt:
-        irqs_.push_back(std::move(*rec));
+        account(sizeof(Irq));
+        irqs_.push_back({rec->slice, rec->icount, rec->steps, rec->cause, rec->hart});
         break;
       case Record::kDigest:
+        account(rec->harts.size() * sizeof(rec->harts[0]) + sizeof(Record) + 64);
         digests_[rec->slice] = std::move(*rec);
         break;
       case Record::kEnd:
@@ -293,7 +309,7 @@ std::string Replayer::interrupt(uint64_t slice, const rv64::Hart& h, uint64_t ca
     return fmt::format("divergence at slice {}: hart {} took interrupt {} at icount {}, which the recording does not "
                        "have", slice, h.hartid(), cause & 0xff, h.icount());
   }
-  const Record& r = irqs_[next_irq_++];
+  const Irq& r = irqs_[next_irq_++];
   if (r.slice == slice && r.hart == h.hartid() && r.icount == h.icount() && r.steps == h.steps() && r.cause == cause)
     return {};
   return fmt::format("divergence at slice {}: hart {} took interrupt {} at icount {}; the recording has hart {} "

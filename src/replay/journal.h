@@ -67,7 +67,11 @@ class Recorder final : public coremu::Journal {
 
 class Replayer final : public coremu::Journal {
  public:
-  explicit Replayer(LogReader& r);
+  // Reads every record of `r` into memory. Records compress very well, so
+  // a small hostile log can decode to far more than it is: throws LogError
+  // once they need more than `memory_budget` bytes (default: a quarter of
+  // the host's RAM, at least 256 MiB).
+  explicit Replayer(LogReader& r, uint64_t memory_budget = 0);
   bool replaying() const override { return true; }
   std::vector<uint8_t> input_for(uint64_t slice) override;
   bool has_more(uint64_t slice) override;
@@ -82,7 +86,11 @@ class Replayer final : public coremu::Journal {
 
  private:
   std::map<uint64_t, std::vector<uint8_t>> inputs_;
-  std::vector<Record> irqs_;
+  struct Irq {  // a kInterrupt record, compactly: a replay holds every one
+    uint64_t slice, icount, steps, cause;
+    uint32_t hart;
+  };
+  std::vector<Irq> irqs_;
   std::map<uint64_t, Record> digests_;
   Record end_;
   bool has_end_ = false;
