@@ -408,6 +408,7 @@ struct LogReader::State {
   std::string note;
   ZSTD_DCtx* zctx = nullptr;
   std::vector<uint8_t> stored_buf;  // one chunk's stored payload
+  uint64_t max_raw = kMaxLogRaw, total_raw = 0;
   // next()
   uint64_t next_off = 0, next_seq = 1, cur_off = 0, cur_seq = 0;
   std::vector<uint8_t> cur;
@@ -544,6 +545,11 @@ struct LogReader::State {
                " (was the recording killed?)";
         break;
       }
+      total_raw += payload.size();
+      if (total_raw > max_raw)
+        throw LogError(name + ": its chunks hold more than " + std::to_string(max_raw >> 20) +
+                       " MiB of records uncompressed (at chunk " + std::to_string(seq) +
+                       "): refused, no recording is that large");
       if (covered_slice < covered)
         corrupt(seq, off, "covered slice " + std::to_string(covered_slice) + " is below the previous chunk's " +
                               std::to_string(covered));
@@ -575,7 +581,8 @@ struct LogReader::State {
   }
 };
 
-LogReader::LogReader(const std::string& path) : s_(std::make_unique<State>()) {
+LogReader::LogReader(const std::string& path, uint64_t max_raw) : s_(std::make_unique<State>()) {
+  s_->max_raw = max_raw;
   s_->name = path;
   // O_NONBLOCK: a FIFO would block open() until a writer comes.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -591,7 +598,9 @@ LogReader::LogReader(const std::string& path) : s_(std::make_unique<State>()) {
   s_->load();
 }
 
-LogReader::LogReader(std::vector<uint8_t> bytes, std::string name) : s_(std::make_unique<State>()) {
+LogReader::LogReader(std::vector<uint8_t> bytes, std::string name, uint64_t max_raw)
+    : s_(std::make_unique<State>()) {
+  s_->max_raw = max_raw;
   s_->name = std::move(name);
   s_->mem = std::move(bytes);
   s_->size = s_->mem.size();

@@ -285,6 +285,36 @@ TEST(replaylog, FlippedByteIsCorruption) {
   std::remove(path.c_str());
 }
 
+// zstd turns a few KiB of repeated records into megabytes: the reader
+// bounds the total it decompresses (kMaxLogRaw; here a small bound).
+TEST(replaylog, RefusesMoreRecordsThanItsBound) {
+  std::string path = temp_path("many");
+  {
+    LogWriter w(path, test_header());
+    Record r;
+    r.kind = Record::kInterrupt;
+    for (uint64_t i = 0; i < 400000; ++i) {
+      r.slice = i;
+      w.add(r);
+    }
+    Record end;
+    end.slice = 400000;
+    w.finish(end);
+  }
+  std::vector<uint8_t> b = slurp(path);
+  EXPECT_LT(b.size(), 200000u);  // compressed: a few bytes per record at most
+  try {
+    LogReader rd(b, "t.log", 1 << 20);
+    ADD_FAILURE() << "more than 1 MiB of records accepted";
+  } catch (const LogError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.log: its chunks hold more than 1 MiB of records uncompressed"),
+              std::string::npos) << e.what();
+  }
+  LogReader ok(b, "t.log");
+  EXPECT_FALSE(ok.truncated());
+  std::remove(path.c_str());
+}
+
 TEST(replaylog, NotALogAndOtherVersions) {
   EXPECT_EQ(error_of({}), "t.log is empty, not a coremu replay log");
   EXPECT_EQ(error_of({'\x7f', 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0}),
