@@ -65,9 +65,13 @@ ImageHash hash_image(const std::string& path, const std::string& role) {
   const auto size = static_cast<uint64_t>(st.st_size);
   // The allocated bytes, for the note below (st_blocks counts 512-byte units).
   const uint64_t allocated = std::min<uint64_t>(size, static_cast<uint64_t>(st.st_blocks) * 512);
-  if (allocated > (uint64_t{1} << 30) || size > (uint64_t{16} << 30))
+  const bool big = allocated > (uint64_t{1} << 30) || size > (uint64_t{16} << 30);
+  if (big)
     fmt::print(stderr, "coremu: hashing {} image '{}': {:.1f} GiB, {:.1f} GiB of them allocated (holes are not "
                "read)\n", shown(role), shown(path), double(size) / double(1ull << 30), double(allocated) / double(1ull << 30));
+  // Progress on a terminal, for images with much data to read.
+  const bool progress = big && allocated > (uint64_t{1} << 30) && ::isatty(STDERR_FILENO);
+  uint64_t read_bytes = 0, shown_at = 0;
   static const std::vector<uint8_t> zeros(kHashBlock, 0);
   static const uint64_t zero_block = XXH3_64bits(zeros.data(), zeros.size());
   std::vector<uint8_t> buf(kHashBlock);
@@ -93,6 +97,12 @@ ImageHash hash_image(const std::string& path, const std::string& role) {
         got += static_cast<size_t>(r);
       }
       h = XXH3_64bits(buf.data(), n);
+      read_bytes += n;
+      if (progress && read_bytes - shown_at >= (uint64_t{256} << 20)) {
+        shown_at = read_bytes;
+        fmt::print(stderr, "\rcoremu: hashed {:.1f} of {:.1f} GiB", double(read_bytes) / double(1ull << 30),
+                   double(allocated) / double(1ull << 30));
+      }
     }
     uint8_t le[8];
     for (int i = 0; i < 8; ++i) le[i] = static_cast<uint8_t>(h >> (8 * i));
@@ -101,6 +111,7 @@ ImageHash hash_image(const std::string& path, const std::string& role) {
     if (data_at < off) data_at = next_data(fd, off, size);
   }
   ::close(fd);
+  if (progress && shown_at) fmt::print(stderr, "\n");
   uint64_t h = XXH3_64bits_digest(st3);
   XXH3_freeState(st3);
   if (!err.empty()) throw LogError(fmt::format("cannot read {} image '{}': {}", shown(role), shown(path), err));
