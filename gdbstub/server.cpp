@@ -41,8 +41,20 @@ void Server::start() {
     sockaddr_un sa{};
     if (path.empty() || path.size() >= sizeof(sa.sun_path)) fail("bad socket path");
     struct stat st;
-    if (::stat(path.c_str(), &st) == 0) {
+    if (::lstat(path.c_str(), &st) == 0) {
       if (!S_ISSOCK(st.st_mode)) fail("exists and is not a socket");
+      // A socket someone still listens on belongs to a live process (another
+      // coremu): taking its path would cut it off. Only a stale one (from a
+      // run that ended without removing it) is replaced.
+      int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_un pa{};
+      pa.sun_family = AF_UNIX;
+      std::memcpy(pa.sun_path, path.c_str(), path.size() + 1);
+      bool live = probe >= 0 && ::connect(probe, reinterpret_cast<sockaddr*>(&pa), sizeof(pa)) == 0;
+      int err = errno;
+      if (probe >= 0) ::close(probe);
+      if (live || (err != ECONNREFUSED && err != ENOENT))
+        fail("a process is listening on this socket (another coremu?); choose another path");
       ::unlink(path.c_str());  // a stale socket from an earlier run
     }
     listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -65,6 +77,7 @@ void Server::start() {
     int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res);
     if (rc != 0) fail(::gai_strerror(rc));
     std::string err = "no usable address";
+    bool any = false;  // bound to every interface (0.0.0.0 or [::])
     for (addrinfo* ai = res; ai; ai = ai->ai_next) {
       int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
       if (fd < 0) continue;
@@ -72,6 +85,10 @@ void Server::start() {
       ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
       if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
         listen_fd_ = fd;
+        if (ai->ai_family == AF_INET)
+          any = reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr.s_addr == htonl(INADDR_ANY);
+        else if (ai->ai_family == AF_INET6)
+          any = IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
         break;
       }
       err = std::strerror(errno);
@@ -79,10 +96,16 @@ void Server::start() {
     }
     ::freeaddrinfo(res);
     if (listen_fd_ < 0) fail(err);
+    if (any)
+      fmt::print(stderr, "coremu: warning: -gdb {}: the GDB server listens on every network interface: anyone who "
+                 "can reach port {} controls the machine, and through it can read and write its disk images\n",
+                 address_, port);
   } else {
     fail("expected tcp:HOST:PORT or unix:PATH");
   }
-  if (::listen(listen_fd_, 1) != 0) fail(std::strerror(errno));
+  // Connections beyond the one being served are accepted and refused with
+  // a message (refuse_extra), so the backlog only needs to hold them until then.
+  if (::listen(listen_fd_, 8) != 0) fail(std::strerror(errno));
   thread_ = std::thread([this] { serve(); });
 }
 
@@ -109,10 +132,25 @@ void Server::serve() {
   }
 }
 
+// A client that connects while another is served: told so and closed at
+// once, rather than left waiting in the listen queue until its connect or
+// its first packet times out.
+void Server::refuse_extra() {
+  int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0) return;
+  // A console-output packet (gdb prints it if it reads it), then the close.
+  std::string msg = "coremu: another debugger is already connected to this machine; only one at a time\n";
+  std::string pkt = frame("O" + to_hex(msg));
+  (void)!::send(fd, pkt.data(), pkt.size(), MSG_NOSIGNAL);
+  ::close(fd);
+  fmt::print(stderr, "coremu: GDB server: refused a second connection (a debugger is already connected)\n");
+}
+
 void Server::session() {
   reader_ = PacketReader();
   no_ack_ = false;
   last_sent_.clear();
+  got_packet_ = false;
   // gdb expects a stopped target when it attaches.
   stopped_ = d_.runner().pause_all();
   if (!stopped_) {
@@ -136,10 +174,15 @@ void Server::session() {
       exited_ = true;
       return;
     }
-    pollfd p{fd_, POLLIN, 0};
-    int rc = ::poll(&p, 1, 20);
+    pollfd p[2] = {{fd_, POLLIN, 0}, {listen_fd_, POLLIN, 0}};
+    int rc = ::poll(p, 2, 20);
     if (rc < 0 && errno != EINTR) break;
     if (rc <= 0) continue;
+    // The current client first: if it has just gone, the next one is served,
+    // not refused (it waits in the listen queue for serve()).
+    bool current = p[0].revents & (POLLIN | POLLHUP | POLLERR);
+    if ((p[1].revents & POLLIN) && !current) refuse_extra();
+    if (!current) continue;
     ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
     if (n <= 0) break;  // the client went away
     events.clear();
@@ -166,6 +209,7 @@ void Server::session() {
           }
           break;
         case PacketReader::Kind::kPacket:
+          got_packet_ = any_packet_ = true;
           if (!no_ack_) send_raw("+");
           if (!stopped_) {
             // All-stop: only ^C is expected while the harts run; answer
@@ -188,6 +232,12 @@ void Server::session() {
 // Forgets the client: its breakpoints and watchpoints go, the harts resume.
 void Server::end_session() {
   if (exited_) return;
+  if (!got_packet_ && harts_wait_ && !any_packet_ && stopped_) {
+    // A connection that said nothing (a port probe, such as another coremu
+    // checking whether this socket is live) leaves harts that were waiting
+    // for a debugger (-S) waiting.
+    return;
+  }
   if (!stopped_) d_.runner().pause_all();
   for (const auto& p : d_.points()) d_.remove_point(p.id);
   if (d_.runner().replaying()) {
@@ -303,6 +353,12 @@ void Server::report(const StopEvent& ev) {
   // Stops gdb has no words for get a line on its console ('O' packets are
   // allowed while the target runs, that is, before the stop reply).
   std::string note = stop_note(ev);
+  if (std::string c = d_.change(); !c.empty() && (!change_told_ || ev.reason == StopReason::kReplayEnd)) {
+    // At the first stop after the change, and at the end of the recording.
+    note = fmt::format("coremu: this replay has diverged: the debugger changed the machine ({}); states from "
+                       "there on are not the recording's\n", c) + note;
+    change_told_ = true;
+  }
   if (!note.empty()) send_packet("O" + to_hex(note));
   send_packet(stop_reply(ev));
 }
@@ -391,6 +447,7 @@ bool Server::handle(const std::string& pkt) {
         return true;
       }
       rv64::Hart& h = d_.hart(g_hart_);
+      d_.note_change(fmt::format("register write (G) to hart {}", g_hart_));
       for (unsigned i = 0; i < kGRegs; ++i) {
         uint64_t v = 0;
         for (unsigned b = 0; b < 8; ++b) v |= uint64_t{(*bytes)[i * 8 + b]} << (8 * b);
@@ -410,6 +467,7 @@ bool Server::handle(const std::string& pkt) {
       auto eq = args.find('=');
       auto n = eq == std::string::npos ? std::nullopt : parse_hex(args.substr(0, eq));
       auto v = eq == std::string::npos ? std::nullopt : parse_reg_hex(args.substr(eq + 1));
+      if (n && v) d_.note_change(fmt::format("register write (P{:x}) to hart {}", *n, g_hart_));
       bool ok = n && v && *n < 0x10000 && write_register(d_.hart(g_hart_), static_cast<unsigned>(*n), *v);
       send_packet(ok ? "OK" : "E01");
       return true;

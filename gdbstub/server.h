@@ -31,6 +31,10 @@ class Server {
   // Binds and listens (throws machine::ConfigError if it cannot) and starts
   // serving on a thread of its own.
   void start();
+  // The harts wait for the debugger before they start (-S): a connection
+  // that sends no packet (a probe) leaves them waiting, until a debugger
+  // has actually talked to the server.
+  void set_harts_wait(bool wait) { harts_wait_ = wait; }
   // The machine has finished: tell a connected client (W packet), stop.
   void shutdown();
 
@@ -39,6 +43,7 @@ class Server {
  private:
   void serve();
   void session();
+  void refuse_extra();
   // Handles one packet; returns false to end the session.
   bool handle(const std::string& pkt);
   void send_packet(const std::string& payload);
@@ -78,6 +83,10 @@ class Server {
   bool c_all_ = true;
   std::string last_sent_;
   bool reversing_ = false;  // the harts run backwards (bs, bc)
+  bool change_told_ = false;
+  bool got_packet_ = false;   // the current client has sent a packet
+  bool any_packet_ = false;   // some client has
+  bool harts_wait_ = false;   // set_harts_wait()  // gdb has been told that the debugger's writes made the replay diverge
   coremu::StopEvent last_stop_;
 };
 

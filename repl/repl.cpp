@@ -217,6 +217,7 @@ CommandResult Repl::cmd_set_reg(const Invocation& inv) {
   if (!coremu::parse_addr_arg(d_, h, inv.args[2], v, err)) return fail("set reg: " + err);
   rv64::Hart& hart = d_.hart(h);
   const std::string& name = inv.args[1];
+  d_.note_change(fmt::format("register write to hart {} {}", h, name));
   if (auto r = rv64::parse_reg(name)) {
     if (*r == rv64::kRegPc) hart.pc = v;
     else if (*r < 32) {

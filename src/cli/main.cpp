@@ -53,18 +53,42 @@ unsigned pool_threads(const cli::Options& o) {
   return 0;  // thread=multi, and the default
 }
 
-void use_demo(cli::Options& opts) {
+void use_demo(cli::Options& opts, bool quiet = false) {
   opts.machine.kernel = demo_path();
   opts.machine.bios = "none";
   opts.machine.smp = 4;
-  fmt::print(stderr, "coremu: no arguments: running the bundled demo guest on {} harts ({})\n"
-             "coremu: see 'coremu --help' for options\n", opts.machine.smp, opts.machine.kernel);
+  if (!quiet)
+    fmt::print(stderr, "coremu: no arguments: running the bundled demo guest on {} harts ({})\n"
+               "coremu: see 'coremu --help' for options\n", opts.machine.smp, opts.machine.kernel);
+}
+
+std::string size_text(uint64_t bytes) {
+  if (bytes >= (1ull << 30) && bytes % (1ull << 30) == 0) return fmt::format("{} GiB", bytes >> 30);
+  if (bytes >= (1ull << 20) && bytes % (1ull << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+  return fmt::format("{} bytes", bytes);
+}
+
+// What `coremu replay` is about to run, from the log: one line for the
+// machine, one per image.
+void print_replayed_machine(const std::string& log, const replay::Header& h, const cli::Options& o) {
+  const machine::MachineConfig& m = o.machine;
+  std::string sched = h.chaos ? fmt::format("chaos seed {}", h.chaos_seed) : "no chaos";
+  fmt::print(stderr, "coremu: replaying '{}' (recorded by coremu {}): {} hart{}, {} RAM, {}, quantum {}\n", log,
+             replay::shown(h.coremu_version), m.smp, m.smp == 1 ? "" : "s", size_text(m.ram_size), sched, h.quantum);
+  if (m.bios == "default" || m.bios == "none")
+    fmt::print(stderr, "coremu:   firmware: {}\n", m.bios == "none" ? "none" : "the built-in SBI");
+  for (const replay::ImageInfo& im : h.images)
+    fmt::print(stderr, "coremu:   {} '{}' ({} bytes, hash {:016x}){}\n", replay::shown(im.role),
+               replay::shown(im.path), im.size, im.hash,
+               im.role.starts_with("drive ") ? ": guest writes kept in memory" : "");
+  if (!m.append.empty()) fmt::print(stderr, "coremu:   command line: {}\n", replay::shown(m.append));
 }
 
 // Runs a debugger front end (the REPL on stdin, or a GDB server) on a
 // machine driven by `ctl`, whose run() is `run_machine`. Returns the exit status.
+// `change` receives what the debugger changed in a replay (Debugger::change()).
 int run_debugged(machine::Machine& m, coremu::Control& ctl, const std::function<int()>& run_machine, bool repl,
-                 const std::string& gdb_addr, bool gdb_wait) {
+                 const std::string& gdb_addr, bool gdb_wait, std::string* change = nullptr) {
   if (repl) {
     // The machine starts paused and runs on its own thread; stdin belongs
     // to the REPL (guest input goes through its `uart` command).
@@ -81,15 +105,18 @@ int run_debugged(machine::Machine& m, coremu::Control& ctl, const std::function<
     ctl.stop();  // quit or end of input: nothing more to run
     machine_thread.join();
     (void)guest_status;
+    if (change) *change = debugger.change();
     return status;
   }
   ctl.enable_debug(gdb_wait);
   coremu::Debugger debugger(m, ctl);
   gdbstub::Server gdb(debugger, gdb_addr);
+  gdb.set_harts_wait(gdb_wait);
   gdb.start();
   fmt::print(stderr, "coremu: GDB server on {}{}\n", gdb_addr, gdb_wait ? " (harts wait for the debugger)" : "");
   int status = run_machine();
   gdb.shutdown();
+  if (change) *change = debugger.change();
   return status;
 }
 
@@ -116,6 +143,74 @@ rv64::EventRange watch_range(machine::Machine& m, const std::string& spec) {
   return {addr, len};
 }
 
+// The end of a replay: what it reached, checked against the recording's
+// end record (position, slice, exit status, final digest). Returns the
+// exit status: the recording's, 2 for a divergence, 3 for a truncated log.
+int finish_replay(const cli::Command& cmd, replay::LogReader& reader, replay::Replayer& rep, coremu::DetRunner& det,
+                  bool debugged, bool guest_exited, int status, uint64_t digest, const std::string& change) {
+  const replay::Record* end = rep.end();
+  uint64_t pos = det.steps();
+  bool stopped_at_to = cmd.has_to && !debugged && !guest_exited && !det.reached_end_of_log();
+  if (stopped_at_to && (reader.truncated() || pos < end->global_steps)) {
+    fmt::print(stderr, "coremu: replay: stopped at position {}\nstate digest: {:016x}\n", pos, digest);
+    return 0;
+  }
+  if (reader.truncated()) {
+    if (det.reached_end_of_log())
+      fmt::print(stderr, "coremu: replay: the log is truncated ({}); replayed its complete prefix: {} slices, "
+                 "position {}\n", reader.truncation_note(), det.slices(), pos);
+    else if (debugged)
+      fmt::print(stderr, "coremu: replay: the log is truncated ({}); the session ended at position {}\n",
+                 reader.truncation_note(), pos);
+    else
+      fmt::print(stderr, "coremu: replay: the log is truncated ({}); the guest shut the machine down at position {} "
+                 "(slice {}) with status {}, but the recording's end record is missing, so nothing confirms that "
+                 "end\n", reader.truncation_note(), pos, det.slices(), status);
+    fmt::print(stderr, "state digest: {:016x}\n", digest);
+    if (!change.empty()) fmt::print(stderr, "coremu: replay: diverged: the debugger changed the machine ({})\n", change);
+    return 3;
+  }
+  // Not truncated: the log has its end record.
+  if (debugged) {
+    fmt::print(stderr, "state digest at position {}: {:016x}\n", pos, digest);
+    if (!change.empty()) {
+      fmt::print(stderr, "coremu: replay: diverged: the debugger changed the machine ({}), so this is not the "
+                 "recorded run{}\n", change,
+                 pos == end->global_steps ? fmt::format("; the recording's digest here is {:016x}", end->digest) : "");
+      return 2;
+    }
+    if (pos == end->global_steps && digest != end->digest) {
+      fmt::print(stderr, "coremu: replay: divergence: the state digest at the recording's end differs from the "
+                 "recording's ({:016x})\n", end->digest);
+      return 2;
+    }
+    // The session's status (the REPL's, or the guest's), or the recording's
+    // when it was stopped (not shut down) and the session ends at its end.
+    return det.reached_end_of_log() && !guest_exited && pos == end->global_steps ? end->exit_status : status;
+  }
+  if (det.reached_end_of_log()) {
+    // The recording was stopped (e.g. Ctrl-A x) before the guest shut down.
+    fmt::print(stderr, "coremu: replay: reached the end of the recording at position {} (it was stopped there, "
+               "not shut down by the guest)\n", pos);
+  }
+  fmt::print(stderr, "final state digest: {:016x}\n", digest);
+  // The run must end where, how and in the state the recording did.
+  std::string differs;
+  if (pos != end->global_steps)
+    differs = fmt::format("it ended at position {}, the recording at {}", pos, end->global_steps);
+  else if (det.slices() != end->slice)
+    differs = fmt::format("it ended in slice {}, the recording in slice {}", det.slices(), end->slice);
+  else if (!det.reached_end_of_log() && status != end->exit_status)
+    differs = fmt::format("the guest exited with status {}, in the recording with {}", status, end->exit_status);
+  else if (digest != end->digest)
+    differs = fmt::format("the final state digest differs from the recording's ({:016x})", end->digest);
+  if (!differs.empty()) {
+    fmt::print(stderr, "coremu: replay: divergence: {}\n", differs);
+    return 2;
+  }
+  return det.reached_end_of_log() ? end->exit_status : status;
+}
+
 // --deterministic, `coremu record` and `coremu replay`.
 int run_deterministic(const cli::Command& cmd, cli::Options opts) {
   std::unique_ptr<replay::LogReader> reader;
@@ -125,14 +220,34 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     const replay::Header& h = reader->header();
     if (h.coremu_version != COREMU_VERSION)
       throw replay::LogError(fmt::format("'{}' was recorded by coremu {}; this is coremu {}, which may not run it "
-                                         "the same way", cmd.log, h.coremu_version, COREMU_VERSION));
-    opts = cli::parse_options(h.args);
-    if (opts.demo) use_demo(opts);
-    if (cmd.jit >= 0) opts.machine.jit = cmd.jit == 1;
-    replay::check_images(h, opts.machine);
+                                         "the same way", cmd.log, replay::shown(h.coremu_version), COREMU_VERSION));
+    // Only the machine's shape comes from the log; where the console goes
+    // and who may debug come from this command line.
+    try {
+      opts = cli::parse_recorded(h.args);
+    } catch (const machine::ConfigError& e) {
+      throw replay::LogError(fmt::format("'{}': {}", cmd.log, e.what()));
+    }
+    if (opts.demo) use_demo(opts, true);
+    opts.machine.serial = cmd.serial;
+    if (cmd.jit >= 0) opts.machine.jit = cmd.jit == 1;  // the executor: either replays the same
+    // The recording had the images as they were; a replay must leave them
+    // so (the next replay checks them again): guest writes stay in memory.
+    for (machine::DriveConfig& d : opts.machine.drives) d.snapshot = true;
+    try {
+      replay::check_header_values(h);
+    } catch (const replay::LogError& e) {
+      throw replay::LogError(fmt::format("'{}': {}", cmd.log, e.what()));
+    }
     if (opts.machine.smp != h.harts)
       throw replay::LogError(fmt::format("'{}' holds a {}-hart recording but its options give {}", cmd.log, h.harts,
                                          opts.machine.smp));
+    try {
+      replay::check_images(h, opts.machine);
+    } catch (const replay::LogError& e) {
+      throw replay::LogError(fmt::format("'{}': {}", cmd.log, e.what()));
+    }
+    print_replayed_machine(cmd.log, h, opts);
     dopt.quantum = h.quantum;
     if (h.chaos) dopt.chaos_seed = h.chaos_seed;
     dopt.digest_interval = h.digest_interval;
@@ -152,7 +267,7 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
   if (cmd.kind == cli::Command::kRecord) {
     replay::Header h;
     h.coremu_version = COREMU_VERSION;
-    h.args = cmd.machine_args;
+    h.args = cli::recorded_args(cmd.machine_args);  // what shapes the machine; no host-side choices
     h.images = replay::machine_images(opts.machine);
     h.harts = opts.machine.smp;
     h.quantum = dopt.quantum;
@@ -161,8 +276,17 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     h.digest_interval = dopt.digest_interval;
     rec = std::make_unique<replay::Recorder>(cmd.log, h);
     det.set_journal(rec.get());
+    for (const machine::DriveConfig& d : opts.machine.drives)
+      if (!d.readonly && !d.snapshot)
+        fmt::print(stderr, "coremu: record: drive '{}' is writable: the guest's writes change '{}', and the log "
+                   "replays only against the image as it was before them: copy it now (or record with snapshot=on)\n",
+                   d.id, d.file);
   } else if (reader) {
-    rep = std::make_unique<replay::Replayer>(*reader);
+    try {
+      rep = std::make_unique<replay::Replayer>(*reader);
+    } catch (const replay::LogError& e) {
+      throw replay::LogError(fmt::format("'{}': {}", cmd.log, e.what()));
+    }
     det.set_journal(rep.get());
     if (cmd.has_to && !cmd.repl && cmd.gdb.empty()) det.set_stop_at(cmd.to);
     if (rep->end()) det.set_end_at(rep->end()->global_steps);
@@ -189,10 +313,11 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     timeline->install();
   }
   int status;
+  std::string change;  // what a debugger changed in the replay, if anything
   auto run_machine = [&] { return det.run(m); };
   if (debugged)
     status = run_debugged(m, det, run_machine, cmd.repl || opts.repl, cmd.gdb.empty() ? opts.gdb : cmd.gdb,
-                          cmd.gdb.empty() ? opts.gdb_wait : cmd.gdb_wait);
+                          cmd.gdb.empty() ? opts.gdb_wait : cmd.gdb_wait, &change);
   else
     status = run_machine();
   input.reset();
@@ -205,43 +330,22 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
   uint64_t digest = m.state_digest();
   if (det.diverged()) {
     fmt::print(stderr, "coremu: replay: {}\n", det.end_note());
+    if (!change.empty())
+      fmt::print(stderr, "coremu: replay: (the debugger had changed the machine before: {})\n", change);
     return 2;
   }
-  if (rec) rec->finish(det.slices(), status, det.steps(), digest);
-  if (rep && det.reached_end_of_log() && !reader->truncated()) {
-    // The recording was stopped (e.g. Ctrl-A x) before the guest shut down.
-    fmt::print(stderr, "coremu: replay: reached the end of the recording at position {} (it was stopped there, "
-               "not shut down by the guest)\n", det.steps());
+  if (rec) {
+    rec->finish(det.slices(), status, det.steps(), digest);
     fmt::print(stderr, "final state digest: {:016x}\n", digest);
-    if (rep->end()->digest != digest && !debugged) {
-      fmt::print(stderr, "coremu: replay: divergence: the final state digest differs from the recording's ({:016x})\n",
-                 rep->end()->digest);
-      return 2;
-    }
-    return rep->end()->exit_status;
+    fmt::print(stderr, "coremu: recorded {} steps in {} slices to '{}' ({} bytes)\n", det.steps(), det.slices(),
+               cmd.log, rec->bytes());
+    return status;
   }
-  if (rep && det.reached_end_of_log()) {
-    fmt::print(stderr, "coremu: replay: the log is truncated ({}); replayed its complete prefix: {} slices, "
-               "position {}\n", reader->truncation_note(), det.slices(), det.steps());
-    fmt::print(stderr, "state digest: {:016x}\n", digest);
-    return 3;
-  }
-  if (rep && cmd.has_to && !debugged) {
-    fmt::print(stderr, "coremu: replay: stopped at position {}\nstate digest: {:016x}\n", det.steps(), digest);
-    return 0;
-  }
-  if (debugged && rep)
-    fmt::print(stderr, "state digest at position {}: {:016x}\n", det.steps(), digest);
-  else
+  if (!rep) {
     fmt::print(stderr, "final state digest: {:016x}\n", digest);
-  if (rep && rep->end() && !debugged && rep->end()->digest != digest) {
-    fmt::print(stderr, "coremu: replay: divergence: the final state digest differs from the recording's ({:016x})\n",
-               rep->end()->digest);
-    return 2;
+    return status;
   }
-  if (rec) fmt::print(stderr, "coremu: recorded {} steps in {} slices to '{}' ({} bytes)\n", det.steps(),
-                      det.slices(), cmd.log, rec->bytes());
-  return status;
+  return finish_replay(cmd, *reader, *rep, det, debugged, m.shutdown_status().has_value(), status, digest, change);
 }
 
 int run(const std::vector<std::string>& all_args) {

@@ -290,6 +290,11 @@ class Parser {
     gdb(opt, arg);
     return o_.gdb;
   }
+  // The normalised -serial argument (MachineConfig::serial).
+  std::string serial_device(const std::string& opt, const std::string& arg) {
+    serial(opt, arg);
+    return o_.machine.serial;
+  }
   void help(const std::string&, const std::string&) { show(help_text()); }
   void version(const std::string&, const std::string&) {
     o_.version = true;
@@ -340,8 +345,8 @@ constexpr OptionSpec kOptions[] = {
     {"display", "", "none", &Parser::display, "accepted for compatibility (coremu has no display)"},
     {"serial", "", "stdio|mon:stdio|file:PATH|null|none", &Parser::serial, "where the UART goes (default stdio)"},
     {"monitor", "", "none", &Parser::monitor, "accepted for compatibility (coremu has no QEMU monitor)"},
-    {"drive", "", "file=PATH[,if=none|virtio][,id=ID][,format=raw][,readonly=on][,snapshot=on]", &Parser::drive,
-     "a disk image; if=virtio also adds a virtio-blk device"},
+    {"drive", "", "file=PATH[,if=none|virtio][,id=ID][,format=raw][,readonly=on][,snapshot=on][,cache=MODE]",
+     &Parser::drive, "a disk image (locked while in use); if=virtio also adds a virtio-blk device"},
     {"device", "", "virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N]", &Parser::device,
      "a virtio block device for -drive ID; 'help' lists devices"},
     {"global", "", "virtio-mmio.force-legacy=false", &Parser::global,
@@ -573,6 +578,10 @@ void Parser::drive(const std::string& opt, const std::string& arg) {
     bool ok = false;
     for (auto m : kModes) ok |= *cache == m;
     if (!ok) fail(opt, fmt::format("cache={} is not a cache mode", shown(*cache)));
+    if (*cache == "writethrough" || *cache == "directsync")
+      d.cache = machine::DriveConfig::Cache::kWritethrough;
+    else if (*cache == "unsafe")
+      d.cache = machine::DriveConfig::Cache::kUnsafe;
   }
   if (media && *media != "disk") fail(opt, fmt::format("media={} is not supported (only media=disk)", shown(*media)));
   if (id) {
@@ -744,7 +753,75 @@ void Parser::gdb(const std::string& opt, const std::string& arg) {
   }
 }
 
+// What a recording keeps of each option (see recorded_args()).
+enum class Kept : uint8_t { kShape, kHost };
+
+// The options that shape the machine a guest sees; every other option is a
+// host-side choice (where the console goes, debuggers, threads, symbols),
+// which a replay takes from its own command line, never from a log.
+Kept kept(std::string_view name) {
+  static constexpr std::string_view kShapeOptions[] = {"machine", "smp",    "m",         "bios",          "kernel",
+                                                       "initrd",  "append", "dtb",       "drive",         "device",
+                                                       "global",  "cpu",    "no-reboot", "deterministic", "quantum",
+                                                       "chaos"};
+  for (std::string_view s : kShapeOptions)
+    if (name == s) return Kept::kShape;
+  return Kept::kHost;
+}
+
+// Splits args into options, each with its argument (if it takes one):
+// {spec, word, argument}. The same errors as Parser::run for unknown
+// options and missing arguments.
+struct Word {
+  const OptionSpec* spec;
+  std::string word, arg;
+};
+std::vector<Word> split(const std::vector<std::string>& args) {
+  std::vector<Word> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    if (word.size() < 2 || word[0] != '-')
+      throw ConfigError(fmt::format("unexpected argument '{}'", shown(word)));
+    std::string_view name = std::string_view(word).substr(word.size() > 2 && word[1] == '-' ? 2 : 1);
+    const OptionSpec* spec = find_option(name);
+    if (!spec) throw ConfigError(fmt::format("unsupported option '{}'", shown(word)));
+    Word w{spec, word, ""};
+    if (!spec->arg.empty()) {
+      if (i + 1 >= args.size()) throw ConfigError(fmt::format("option '{}' needs an argument", shown(word)));
+      w.arg = args[++i];
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> recorded_args(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (const Word& w : split(args)) {
+    if (kept(w.spec->name) != Kept::kShape) continue;
+    out.push_back(w.word);
+    if (!w.spec->arg.empty()) out.push_back(w.arg);
+  }
+  return out;
+}
+
+Options parse_recorded(const std::vector<std::string>& args) {
+  for (const Word& w : split(args)) {
+    std::string shown_opt = w.spec->arg.empty() ? w.word : w.word + " " + w.arg;
+    if (kept(w.spec->name) != Kept::kShape)
+      throw ConfigError(fmt::format("its options hold '{}', which is not part of the machine: a replay takes host-side "
+                                    "choices (-serial, -gdb, --repl, files to write) from its own command line only",
+                                    shown(shown_opt)));
+  }
+  Options o = parse_options(args);
+  if (o.help || o.version) throw ConfigError("its options describe no machine to replay");
+  if (!o.machine.dumpdtb.empty())
+    throw ConfigError(fmt::format("its options hold '-machine dumpdtb={}', which writes a host file: refused",
+                                  shown(o.machine.dumpdtb)));
+  return o;
+}
 
 Options parse_options(const std::vector<std::string>& args) {
   Parser p;
@@ -789,6 +866,11 @@ Command parse_command(const std::vector<std::string>& args) {
     } else if (is(w, "gdb")) {
       Parser p;
       c.gdb = p.gdb_address(w, value(i, w));
+    } else if (is(w, "serial")) {
+      Parser p;
+      c.serial = p.serial_device(w, value(i, w));
+    } else if (is(w, "nographic")) {
+      // The console is on stdio unless -serial says otherwise.
     } else if (is(w, "to")) {
       auto n = parse_uint(value(i, w));
       if (!n) throw ConfigError(fmt::format("replay: --to needs a position (a decimal number), not '{}'", shown(args[i])));
@@ -815,8 +897,8 @@ Command parse_command(const std::vector<std::string>& args) {
       c.log = w;
     } else {
       throw ConfigError(fmt::format("replay: unexpected '{}' (the machine options come from the log; "
-                                    "replay takes FILE, --repl, -s, -S, -gdb DEV, --to POS, --symbols ELF, --events FILE, "
-                                    "--watch SYM[:LEN], -accel tcg,jit=on|off)",
+                                    "replay takes FILE, --repl, -s, -S, -gdb DEV, -serial DEV, -nographic, --to POS, "
+                                    "--symbols ELF, --events FILE, --watch SYM[:LEN], -accel tcg,jit=on|off)",
                                     shown(w)));
     }
   }
@@ -833,7 +915,7 @@ std::string help_text() {
   std::string out =
       "usage: coremu [options]\n"
       "       coremu record -o FILE [options]        record a deterministic run\n"
-      "       coremu replay FILE [--repl|-s|-gdb DEV] [-S] [--to POS] [--symbols ELF]\n"
+      "       coremu replay FILE [--repl|-s|-gdb DEV] [-S] [-serial DEV] [--to POS] [--symbols ELF]\n"
       "                          [--events OUT.json [--watch SYM[:LEN]]]   replay (and debug) a recording\n"
       "A parallel RISC-V (RV64GC) emulator of QEMU's virt board; options follow qemu-system-riscv64.\n"
       "Without arguments it runs the bundled demo guest. Options take one dash or two.\n\n";

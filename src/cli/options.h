@@ -52,6 +52,7 @@ struct Command {
   // kReplay only: how to look at the replay (the machine comes from the log).
   bool repl = false, gdb_wait = false;
   std::string gdb;                        // as Options::gdb
+  std::string serial = "stdio";           // -serial DEV, as MachineConfig::serial (a log's is never used)
   bool has_to = false;
   uint64_t to = 0;                        // --to POS: stop at this position
   std::string events;                     // --events OUT.json: the inter-core timeline
@@ -70,6 +71,19 @@ Options parse_options(const std::vector<std::string>& args);
 // Splits off the `record`/`replay` subcommands and their own options; the
 // same error rules as parse_options.
 Command parse_command(const std::vector<std::string>& args);
+
+// The part of a recording's command line that shapes the machine
+// (harts, RAM, board, firmware, kernel, initrd, device tree, drives,
+// devices, deterministic-mode options), in order: what `coremu record`
+// stores in its log. Host-side choices (-serial, -nographic, -accel,
+// --symbols, ...) are left out. The same errors as parse_options.
+std::vector<std::string> recorded_args(const std::vector<std::string>& args);
+
+// Parses the options stored in a replay log: only what recorded_args()
+// keeps is accepted; anything else (an edited log asking for -serial
+// file:PATH, -gdb, --repl, -machine dumpdtb=FILE, ...) throws ConfigError
+// naming it. The caller prefixes where the options came from.
+Options parse_recorded(const std::vector<std::string>& args);
 
 // `coremu --help`: a usage line, then every option on one line.
 std::string help_text();

@@ -1,5 +1,9 @@
 #include "coremu/debug.h"
 
+#include <fmt/core.h>
+
+#include <cstdio>
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -186,7 +190,25 @@ bool Debugger::read_memory(unsigned hart, uint64_t addr, uint8_t* out, size_t le
   return true;
 }
 
+void Debugger::note_change(const std::string& what) {
+  if (!r_.replaying()) return;
+  std::string text = fmt::format("{} at position {}", what, r_.position().steps);
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!change_.empty()) return;
+    change_ = text;
+  }
+  fmt::print(stderr, "coremu: replay: the debugger changed the machine ({}): from here on it does not follow the "
+             "recording, and its digests are not the recording's\n", text);
+}
+
+std::string Debugger::change() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return change_;
+}
+
 bool Debugger::write_memory(unsigned hart, uint64_t addr, const uint8_t* data, size_t len, bool physical) {
+  if (len) note_change(fmt::format("{}memory write at {:#x} ({} bytes)", physical ? "physical " : "", addr, len));
   std::vector<uint8_t> buf(data, data + len);
   if (physical) return phys_access(addr, buf.data(), len, true);
   rv64::Hart& h = m_.hart(hart);

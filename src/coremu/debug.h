@@ -63,6 +63,17 @@ class Debugger {
   bool read_memory(unsigned hart, uint64_t addr, uint8_t* out, size_t len, bool physical = false);
   bool write_memory(unsigned hart, uint64_t addr, const uint8_t* data, size_t len, bool physical = false);
 
+  // A debugger changed the machine's state (a memory or register write).
+  // In a replay that ends the run's agreement with the recording: the
+  // first change is kept (what, and at which position) and reported by
+  // `info replay`, the stops and the end of the replay. write_memory()
+  // notes its writes itself; register writes are noted by the front end.
+  // Outside a replay this does nothing.
+  void note_change(const std::string& what);
+  // "memory write at 0x80001000 (8 bytes) at position 1234", or "" if
+  // the debugger has changed nothing in this replay.
+  std::string change() const;
+
   // "name+0x12" for a pc inside a known ELF symbol, or "".
   std::string symbol(uint64_t pc) const { return m_.symbols().describe(pc); }
 
@@ -76,6 +87,7 @@ class Debugger {
   std::vector<Point> points_;
   int next_id_ = 1;
   std::unique_ptr<EventMonitor> events_;
+  std::string change_;  // under mu_
 };
 
 // Names of stop reasons, hart states and privilege modes for reports.

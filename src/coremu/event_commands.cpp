@@ -126,6 +126,13 @@ CommandResult cmd_break_race(CommandContext& ctx, const Invocation& inv) {
   return added(ctx, "break race", s);
 }
 
+// Why a command from gdb may not name a host file.
+std::string no_host_files() {
+  return "coremu writes no host files for a gdb client (anyone who reaches the debug port could create or "
+         "overwrite files as the coremu user); give the command in coremu's own REPL (--repl), or trace to "
+         "coremu's stdout (trace shared without FILE)";
+}
+
 CommandResult cmd_trace_shared(CommandContext& ctx, const Invocation& inv) {
   const auto& a = inv.args;
   if (a.empty() || a.size() > 3) return fail("usage: trace shared ADDR|SYMBOL [LEN] [FILE]");
@@ -140,12 +147,16 @@ CommandResult cmd_trace_shared(CommandContext& ctx, const Invocation& inv) {
     next = 2;
   }
   if (a.size() > next + 1) return fail("usage: trace shared ADDR|SYMBOL [LEN] [FILE]");
-  if (a.size() == next + 1) s.file = a[next];
+  if (a.size() == next + 1) {
+    if (!ctx.host_files) return fail("trace shared: " + no_host_files());
+    s.file = a[next];
+  }
   return added(ctx, "trace shared", s);
 }
 
 CommandResult cmd_trace_export(CommandContext& ctx, const Invocation& inv) {
   if (inv.args.size() != 2 || inv.args[0] != "chrome") return fail("usage: trace export chrome FILE");
+  if (!ctx.host_files) return fail("trace export: " + no_host_files());
   std::string err;
   if (!ctx.d.events().export_chrome(inv.args[1], err)) return fail("trace export: " + err);
   return {true, fmt::format("trace: wrote {} accesses, {} harts, to {}\n", ctx.d.events().records().size(),

@@ -309,6 +309,9 @@ CommandResult cmd_info_replay(CommandContext& ctx, const Invocation& inv) {
          : r.replaying() ? "reverse execution: not available (the machine cannot be checkpointed: see the message "
                            "at start)\n"
                          : "reverse execution: not available (only in a replay: coremu replay FILE)\n";
+  if (std::string c = ctx.d.change(); !c.empty())
+    out += fmt::format("diverged: the debugger changed the machine ({}); states from there on are not the "
+                       "recording's\n", c);
   return {true, out};
 }
 
@@ -567,6 +570,7 @@ CommandResult run_monitor_command(Debugger& d, const std::string& line, unsigned
     return t;
   }();
   CommandContext ctx{d, cur_hart};
+  ctx.host_files = false;  // a gdb client is not the person at coremu's terminal
   if (line.find_first_not_of(" \t\r\n") == std::string::npos) return table.run(ctx, "help");
   return table.run(ctx, line);
 }

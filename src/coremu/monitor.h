@@ -24,6 +24,11 @@ struct CommandResult {
 struct CommandContext {
   Debugger& d;
   unsigned cur_hart = 0;
+  // Commands may create or write host files (trace export, trace shared
+  // FILE): true at the REPL, where the person at coremu's terminal types
+  // them; false for gdb's monitor, which anyone who reaches the debug port
+  // can send.
+  bool host_files = true;
 };
 
 // One parsed invocation: `x/4xg sym 1` is name "x", modifier "4xg",

@@ -23,6 +23,11 @@ struct DriveConfig {
   // Writes are kept in memory (VirtioBlk's overlay) and never reach the
   // file, as QEMU's snapshot=on: the drive can be checkpointed and rolled back.
   bool snapshot = false;
+  // cache=: writeback (the default; also none, which coremu does not make
+  // O_DIRECT: guest flushes reach the disk either way), writethrough and
+  // directsync (every write is on the disk before the guest hears of it:
+  // O_DSYNC), unsafe (guest flushes are not passed on).
+  enum class Cache : uint8_t { kWriteback, kWritethrough, kUnsafe } cache = Cache::kWriteback;
 };
 
 struct VirtioBlkConfig {

@@ -21,6 +21,11 @@ namespace {
 // described as "sym+off" (symbol sizes are not kept).
 constexpr uint64_t kDescribeRange = 0x10000;
 
+// Files are read whole: their size is checked first. An ELF image may hold
+// symbols and debug information beyond what it loads into RAM.
+constexpr uint64_t kMaxElfOverhead = uint64_t{4} << 30;
+constexpr uint64_t kMaxSymbolFile = uint64_t{8} << 30;
+
 struct ElfCloser {
   void operator()(Elf* e) const { elf_end(e); }
 };
@@ -151,42 +156,66 @@ std::string SymbolTable::describe(uint64_t addr) const {
   return off ? fmt::format("{}+{:#x}", it->second, off) : it->second;
 }
 
-std::vector<uint8_t> read_file(const std::string& path, std::string_view what) {
-  auto fail = [&](int err) {
-    return ConfigError(fmt::format("cannot open {} '{}': {}", what, path, std::strerror(err)));
-  };
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw fail(errno);
-  struct stat st;
-  int err = 0;
-  if (::fstat(fd, &st) != 0)
-    err = errno;
-  else if (!S_ISREG(st.st_mode))
-    err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-  if (err) {
+std::string file_kind(unsigned mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+int open_regular(const std::string& path, std::string_view what, struct stat& st) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+  // writer forever. It is cleared again for the (regular) file's reads.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw ConfigError(fmt::format("cannot open {} '{}': {}", what, path, std::strerror(errno)));
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
     ::close(fd);
-    throw fail(err);
+    throw ConfigError(fmt::format("cannot open {} '{}': {}", what, path, std::strerror(err)));
   }
-  std::vector<uint8_t> data;
-  data.reserve(static_cast<size_t>(st.st_size));
-  uint8_t buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw ConfigError(fmt::format("{} '{}' is {}: coremu reads images from regular files only", what, path,
+                                  file_kind(st.st_mode)));
+  }
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return fd;
+}
+
+std::vector<uint8_t> read_file(const std::string& path, std::string_view what, uint64_t max_size) {
+  struct stat st;
+  int fd = open_regular(path, what, st);
+  auto size = static_cast<uint64_t>(st.st_size);
+  if (size > max_size) {
+    ::close(fd);
+    throw ConfigError(fmt::format("{} '{}' is {} bytes, more than the {} bytes it can be here", what, path, size,
+                                  max_size));
+  }
+  // Exactly the size fstat gave: a file that grows meanwhile is not read on.
+  std::vector<uint8_t> data(static_cast<size_t>(size));
+  size_t got = 0;
+  while (got < data.size()) {
+    ssize_t n = ::read(fd, data.data() + got, data.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      err = errno;
+      int err = errno;
       ::close(fd);
-      throw fail(err);
+      throw ConfigError(fmt::format("cannot read {} '{}': {}", what, path, std::strerror(err)));
     }
     if (n == 0) break;
-    data.insert(data.end(), buf, buf + n);
+    got += static_cast<size_t>(n);
   }
   ::close(fd);
+  if (got != data.size())
+    throw ConfigError(fmt::format("{} '{}' shrank while it was read ({} of {} bytes)", what, path, got, data.size()));
   return data;
 }
 
 SymbolTable load_symbols(const std::string& path) {
-  std::vector<uint8_t> file = read_file(path, "symbol file");
+  std::vector<uint8_t> file = read_file(path, "symbol file", kMaxSymbolFile);
   if (file.size() < SELFMAG || std::memcmp(file.data(), ELFMAG, SELFMAG) != 0)
     throw ConfigError(fmt::format("symbol file '{}': not an ELF file (give the ELF with symbols, e.g. vmlinux, "
                                   "not a raw Image)", path));
@@ -200,7 +229,7 @@ SymbolTable load_symbols(const std::string& path) {
 
 LoadedImage load_image(const std::string& path, std::string_view what, uint64_t raw_addr, uint64_t ram_base,
                        uint64_t ram_size, bool allow_elf) {
-  std::vector<uint8_t> file = read_file(path, what);
+  std::vector<uint8_t> file = read_file(path, what, ram_size + kMaxElfOverhead);
   if (allow_elf && file.size() >= 4 && std::memcmp(file.data(), ELFMAG, SELFMAG) == 0)
     return load_elf(file, path, what, ram_base, ram_size);
   uint64_t ram_end = ram_base + ram_size;

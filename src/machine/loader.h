@@ -43,8 +43,13 @@ LoadedImage load_image(const std::string& path, std::string_view what, uint64_t 
 // holds no symbols.
 SymbolTable load_symbols(const std::string& path);
 
-// Reads a whole file; throws ConfigError("cannot open <what> '<path>': <reason>").
-std::vector<uint8_t> read_file(const std::string& path, std::string_view what);
+// Reads a whole regular file of at most `max_size` bytes; throws
+// ConfigError naming <what> and the path otherwise ("cannot open <what>
+// '<path>': <reason>", "... is a FIFO: ...", "... is N bytes, more than
+// ..."). Never blocks on a FIFO and never reads more than fstat's size.
+std::vector<uint8_t> read_file(const std::string& path, std::string_view what, uint64_t max_size);
+// "a FIFO", "a character device", ... for a non-regular file's st_mode.
+std::string file_kind(unsigned mode);
 
 // What the generated device tree describes.
 struct FdtParams {

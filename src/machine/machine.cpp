@@ -28,6 +28,7 @@ namespace machine {
 namespace {
 
 constexpr uint64_t k2MiB = 2ull << 20, k128MiB = 128ull << 20;
+constexpr uint64_t kMaxDtb = 16ull << 20;  // a -dtb blob (QEMU's limit is 2 MiB)
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 
@@ -186,7 +187,7 @@ void Machine::attach_drives() {
     auto d = std::find_if(cfg_.drives.begin(), cfg_.drives.end(), [&](const DriveConfig& x) { return x.id == b.drive; });
     if (d == cfg_.drives.end()) throw ConfigError(fmt::format("virtio-blk-device: no drive with id '{}'", b.drive));
     try {
-      virtio_[slot[i]]->attach(d->file, d->readonly, d->id, d->snapshot);
+      virtio_[slot[i]]->attach(d->file, d->readonly, d->id, d->snapshot, d->cache);
     } catch (const ConfigError& e) {
       throw ConfigError(fmt::format("drive '{}': {}", d->id, e.what()));
     }
@@ -273,13 +274,13 @@ void Machine::load_images() {
   // right below the device tree.
   std::vector<uint8_t> initrd;
   if (!cfg_.initrd.empty()) {
-    initrd = read_file(cfg_.initrd, "initrd");
+    initrd = read_file(cfg_.initrd, "initrd", size);
     initrd_start_ = align_up(kernel_low + std::min(size / 2, k128MiB), rv64::kPageSize);
     initrd_end_ = initrd_start_ + initrd.size();
     if (initrd.empty()) initrd_start_ = initrd_end_ = 0;
   }
 
-  if (!cfg_.dtb.empty()) user_dtb_ = read_file(cfg_.dtb, "device tree");
+  if (!cfg_.dtb.empty()) user_dtb_ = read_file(cfg_.dtb, "device tree", kMaxDtb);
   build_fdt();
   fdt_addr_ = fdt_load_addr(base, size, fdt_.size());
   if (initrd_end_ > initrd_start_ &&
@@ -605,6 +606,7 @@ void Machine::load_state(StateReader& r) {
 
 uint64_t Machine::state_digest() const {
   StateWriter w;
+  w.for_digest = true;
   for (const auto& h : harts_) w.u64(h->state_hash());
   save_devices(w);
   XXH3_state_t* st = XXH3_createState();

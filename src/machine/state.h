@@ -33,6 +33,10 @@ class StateWriter {
   std::vector<uint8_t>& data() { return buf_; }
   const std::vector<uint8_t>& data() const { return buf_; }
   size_t size() const { return buf_.size(); }
+  // For a state digest rather than a checkpoint: what the digest leaves
+  // out (a drive's snapshot overlay: disk contents are not in the digest,
+  // whether they went to the file or stayed in memory) is not written.
+  bool for_digest = false;
 
  private:
   std::vector<uint8_t> buf_;

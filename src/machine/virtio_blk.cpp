@@ -94,9 +94,13 @@ VirtioBlk::~VirtioBlk() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void VirtioBlk::attach(const std::string& path, bool readonly, const std::string& serial, bool snapshot) {
+void VirtioBlk::attach(const std::string& path, bool readonly, const std::string& serial, bool snapshot,
+                       DriveConfig::Cache cache) {
   std::lock_guard<std::mutex> lk(mu_);
-  int fd = ::open(path.c_str(), (readonly || snapshot ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+  bool writes = !readonly && !snapshot;
+  int flags = (writes ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK;  // O_NONBLOCK: a FIFO must not hang open()
+  if (writes && cache == DriveConfig::Cache::kWritethrough) flags |= O_DSYNC;
+  int fd = ::open(path.c_str(), flags);
   if (fd < 0)
     throw ConfigError("cannot open disk image '" + path + "': " + std::strerror(errno) +
                       (!readonly && (errno == EACCES || errno == EROFS) ? " (use readonly=on for a read-only drive)"
@@ -111,10 +115,32 @@ void VirtioBlk::attach(const std::string& path, bool readonly, const std::string
     ::close(fd);
     throw ConfigError("disk image '" + path + "' is not a regular file or block device");
   }
-  if (fd_ >= 0) ::close(fd_);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  // Two machines writing one image corrupt it; so would one writing while
+  // another reads. Readers share the image. An image attached before is
+  // let go first (attaching the same image again must not conflict).
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  struct flock lock {};
+  lock.l_type = writes ? F_WRLCK : F_RDLCK;
+  lock.l_whence = SEEK_SET;
+  if (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+    int err = errno;
+    ::close(fd);
+    if (err == EAGAIN || err == EACCES)
+      throw ConfigError("disk image '" + path + "' is in use: another coremu (or another program, or another "
+                        "drive of this machine) holds a lock on it" +
+                        (writes ? std::string(" (a writable drive needs the image to itself; several machines can "
+                                              "share it with readonly=on or snapshot=on)")
+                                : std::string(" and writes to it (stop it, or give this machine a copy)")));
+    throw ConfigError("cannot lock disk image '" + path + "': " + std::strerror(err));
+  }
   fd_ = fd;
   readonly_ = readonly;
   snapshot_ = snapshot;
+  cache_ = cache;
   overlay_.clear();
   capacity_ = static_cast<uint64_t>(size) / kSectorSize;
   serial_ = serial.substr(0, 20);
@@ -166,6 +192,7 @@ void VirtioBlk::save(StateWriter& w) const {
   w.u64(used_);
   w.u32(last_avail_);
   w.u32(used_idx_);
+  if (w.for_digest) return;  // the disk's contents are not part of a digest (state.h)
   w.u64(overlay_.size());
   for (const auto& [sector, data] : overlay_) {
     w.u64(sector);
@@ -457,7 +484,8 @@ bool VirtioBlk::execute(const std::vector<Seg>& segs, uint32_t& used_len) {
       break;
     }
     case kTFlush:
-      if (!readonly_ && !snapshot_ && ::fdatasync(fd_) != 0) status = kSIoErr;
+      if (!readonly_ && !snapshot_ && cache_ != DriveConfig::Cache::kUnsafe && ::fdatasync(fd_) != 0)
+        status = kSIoErr;
       break;
     case kTGetId: {
       uint8_t id[20] = {};

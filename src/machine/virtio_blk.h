@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "machine/config.h"
 #include "machine/device.h"
 
 namespace machine {
@@ -61,8 +62,14 @@ class VirtioBlk final : public Device {
   // Plugs a raw image into this transport. `serial` is what GET_ID returns
   // (up to 20 bytes). With `snapshot` the file is opened read-only and the
   // guest's writes go to an in-memory overlay of sectors (QEMU's
-  // snapshot=on). Throws ConfigError if the file cannot be opened.
-  void attach(const std::string& path, bool readonly, const std::string& serial, bool snapshot = false);
+  // snapshot=on). The image is locked for as long as it is attached (an
+  // OFD lock, so it also holds against another VirtioBlk of this process):
+  // exclusively when guest writes reach it, shared when it is read-only or
+  // in snapshot mode. Throws ConfigError if the file cannot be opened, is
+  // not a regular file or block device, or another process (or drive)
+  // holds a conflicting lock.
+  void attach(const std::string& path, bool readonly, const std::string& serial, bool snapshot = false,
+              DriveConfig::Cache cache = DriveConfig::Cache::kWriteback);
   bool attached() const { return fd_ >= 0; }
   bool snapshot() const { return snapshot_; }
   // True unless guest writes reach the file (a writable drive without
@@ -121,6 +128,7 @@ class VirtioBlk final : public Device {
   uint64_t capacity_ = 0;  // in 512-byte sectors
   std::string serial_;
   bool snapshot_ = false;
+  DriveConfig::Cache cache_ = DriveConfig::Cache::kWriteback;
   std::map<uint64_t, std::array<uint8_t, kSectorSize>> overlay_;  // sector -> data (snapshot mode)
 
   // Transport state.

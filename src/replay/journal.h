@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coremu/det_runner.h"
@@ -14,13 +15,38 @@
 
 namespace replay {
 
-// XXH3 of a file's contents (throws LogError if it cannot be read).
-uint64_t hash_file(const std::string& path);
+// An image's identity in a log: its size, and a hash of its contents:
+// XXH3_64bits (seeded with the size) of the XXH3_64bits hashes (8 bytes
+// little-endian each) of its 1 MiB blocks, the last one shorter. A block
+// in a hole of a sparse file is known to be zeros and is not read, so a
+// large sparse disk hashes in the time its allocated data takes; the value
+// depends only on the bytes. Regular files only: throws LogError naming
+// `role` and the path for a FIFO, a device (/dev/zero would never end),
+// a directory, or a read error. Prints a note on stderr before hashing
+// more than 1 GiB of data.
+// Text from a log (a path, the kernel command line) as it may be printed:
+// control characters escaped (\x1b, so an edited log cannot send escape
+// sequences to the terminal), at most 300 characters.
+std::string shown(std::string_view s);
+
+struct ImageHash {
+  uint64_t size = 0, hash = 0;
+};
+ImageHash hash_image(const std::string& path, const std::string& role);
+uint64_t hash_file(const std::string& path);  // hash_image(path).hash
 // The images a configuration loads, with their hashes (role, path).
 std::vector<ImageInfo> machine_images(const machine::MachineConfig& cfg);
-// Checks that the images a log was recorded with are still the same;
-// throws LogError naming the first that differs.
+// Checks that the images the log's machine loads are exactly the ones in
+// its image list (role and path), and still the same (size and hash);
+// throws LogError naming the first that is missing, extra or different.
 void check_images(const Header& h, const machine::MachineConfig& cfg);
+// The part of check_images that reads no file: the image list against the
+// images `cfg` loads (fuzzed with the options a log holds).
+void check_image_list(const Header& h, const machine::MachineConfig& cfg);
+// The header values a replay runs with must be ones a recording can have
+// (quantum 1..2^40, digest interval 1..2^32, no chaos seed without chaos);
+// throws LogError naming the value.
+void check_header_values(const Header& h);
 
 class Recorder final : public coremu::Journal {
  public:
@@ -41,7 +67,11 @@ class Recorder final : public coremu::Journal {
 
 class Replayer final : public coremu::Journal {
  public:
-  explicit Replayer(LogReader& r);
+  // Reads every record of `r` into memory. Records compress very well, so
+  // a small hostile log can decode to far more than it is: throws LogError
+  // once they need more than `memory_budget` bytes (default: a quarter of
+  // the host's RAM, at least 256 MiB).
+  explicit Replayer(LogReader& r, uint64_t memory_budget = 0);
   bool replaying() const override { return true; }
   std::vector<uint8_t> input_for(uint64_t slice) override;
   bool has_more(uint64_t slice) override;
@@ -56,7 +86,11 @@ class Replayer final : public coremu::Journal {
 
  private:
   std::map<uint64_t, std::vector<uint8_t>> inputs_;
-  std::vector<Record> irqs_;
+  struct Irq {  // a kInterrupt record, compactly: a replay holds every one
+    uint64_t slice, icount, steps, cause;
+    uint32_t hart;
+  };
+  std::vector<Irq> irqs_;
   std::map<uint64_t, Record> digests_;
   Record end_;
   bool has_end_ = false;

@@ -395,43 +395,76 @@ uint64_t LogWriter::bytes_written() const { return s_->offset; }
 
 struct LogReader::State {
   std::string name;
-  std::vector<uint8_t> data;
+  // The log's bytes come from `fd` (read in pieces: a file is never held
+  // whole) or, for a log in memory, from `mem`.
+  int fd = -1;
+  std::vector<uint8_t> mem;
+  uint64_t size = 0;
   Header header;
-  struct Chunk {
-    size_t offset;
-    uint64_t seq;
-  };
-  std::vector<Chunk> chunks;  // the complete data chunks
+  uint64_t first_chunk = 0;  // offset of chunk 1
+  size_t n_chunks = 0;       // complete data chunks
   bool truncated = false;
   uint64_t covered = 0;
   std::string note;
   ZSTD_DCtx* zctx = nullptr;
+  std::vector<uint8_t> stored_buf;  // one chunk's stored payload
+  uint64_t max_raw = kMaxLogRaw, total_raw = 0;
   // next()
-  size_t next_chunk = 0;
+  uint64_t next_off = 0, next_seq = 1, cur_off = 0, cur_seq = 0;
   std::vector<uint8_t> cur;
   size_t cur_pos = 0;
   uint64_t cur_prev = 0;
 
-  ~State() { ZSTD_freeDCtx(zctx); }
+  ~State() {
+    ZSTD_freeDCtx(zctx);
+    if (fd >= 0) ::close(fd);
+  }
 
-  [[noreturn]] void corrupt(uint64_t seq, size_t off, const std::string& what) const {
+  // Exactly n bytes at off (the caller has checked off + n <= size).
+  void read_at(uint64_t off, uint8_t* out, size_t n) {
+    if (fd < 0) {
+      std::memcpy(out, mem.data() + off, n);
+      return;
+    }
+    size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::pread(fd, out + got, n - got, static_cast<off_t>(off + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) throw LogError("cannot read replay log '" + name + "': " + errno_text());
+      if (r == 0) throw LogError(name + ": the file shrank while it was read");
+      got += size_t(r);
+    }
+  }
+
+  [[noreturn]] void corrupt(uint64_t seq, uint64_t off, const std::string& what) const {
     throw LogError(name + ": corrupt " + (seq == 0 ? std::string("header chunk") : "chunk " + std::to_string(seq)) +
                    " at offset " + std::to_string(off) + ": " + what);
   }
 
   void check_file_header() {
-    size_t n = data.size();
+    uint64_t n = size;
     if (n == 0) throw LogError(name + " is empty, not a coremu replay log");
-    if (std::memcmp(data.data(), kFileMagic, std::min<size_t>(n, 8)) != 0)
+    uint8_t data[kFileHeaderSize];
+    read_at(0, data, size_t(std::min<uint64_t>(n, kFileHeaderSize)));
+    if (std::memcmp(data, kFileMagic, size_t(std::min<uint64_t>(n, 8))) != 0)
       throw LogError(name + " is not a coremu replay log (bad magic)");
     if (n < 12) throw LogError(name + ": the log ends inside its file header (was the recording killed?)");
     uint32_t version = get_u32(&data[8]);
-    bool sum_ok = n >= kFileHeaderSize && get_u64(&data[56]) == XXH3_64bits(data.data(), 56);
+    bool sum_ok = n >= kFileHeaderSize && get_u64(&data[56]) == XXH3_64bits(data, 56);
     std::string writer;
     if (sum_ok) writer = std::string(reinterpret_cast<const char*>(&data[16]), strnlen((const char*)&data[16], 40));
+    std::string writer_shown;  // control characters escaped: the text goes to a terminal
+    for (unsigned char c : writer) {
+      if (c < 0x20 || c == 0x7f) {
+        const char* hex = "0123456789abcdef";
+        writer_shown += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+      } else {
+        writer_shown += char(c);
+      }
+    }
     if (version != kFormatVersion)
       throw LogError(name + ": replay log format version " + std::to_string(version) +
-                     (writer.empty() ? "" : " (written by coremu " + writer + ")") +
+                     (writer.empty() ? "" : " (written by coremu " + writer_shown + ")") +
                      ", but this coremu reads version " + std::to_string(kFormatVersion));
     if (n < kFileHeaderSize)
       throw LogError(name + ": the log ends inside its file header (was the recording killed?)");
@@ -443,10 +476,13 @@ struct LogReader::State {
   }
 
   // Checks the chunk at `off`, which must be number `seq`. Returns false if
-  // the file ends inside it; on success decompresses its payload into `out`.
-  bool read_chunk(size_t off, uint64_t seq, std::vector<uint8_t>& out, uint64_t& covered_slice) {
-    if (data.size() - off < kChunkHeaderSize) return false;
-    const uint8_t* h = &data[off];
+  // the file ends inside it; on success decompresses its payload into `out`
+  // and sets `next` to the offset after it. The header is checked before
+  // its lengths are used, and the lengths before the payload is read.
+  bool read_chunk(uint64_t off, uint64_t seq, std::vector<uint8_t>& out, uint64_t& covered_slice, uint64_t& next) {
+    if (size - off < kChunkHeaderSize) return false;
+    uint8_t h[kChunkHeaderSize];
+    read_at(off, h, kChunkHeaderSize);
     if (get_u64(h + 40) != XXH3_64bits(h, 40)) corrupt(seq, off, "chunk header checksum mismatch");
     if (std::memcmp(h, kChunkMagic, 4) != 0) corrupt(seq, off, "bad chunk magic");
     if (h[5] != kStored && h[5] != kZstd) corrupt(seq, off, "unknown compression " + std::to_string(h[5]));
@@ -459,18 +495,21 @@ struct LogReader::State {
     size_t raw = get_u32(h + 16), stored = get_u32(h + 20);
     if (raw > kMaxChunkRaw) corrupt(seq, off, "payload of " + std::to_string(raw) + " bytes exceeds 64 MiB");
     if (stored > ZSTD_compressBound(kMaxChunkRaw)) corrupt(seq, off, "compressed payload too large");
+    if (h[5] == kStored && stored != raw)
+      corrupt(seq, off, "stored payload of " + std::to_string(stored) + " bytes, not " + std::to_string(raw));
     covered_slice = get_u64(h + 24);
-    if (data.size() - off - kChunkHeaderSize < stored) return false;
-    const uint8_t* p = h + kChunkHeaderSize;
+    if (size - off - kChunkHeaderSize < stored) return false;
+    stored_buf.resize(stored + 1);  // never empty, so data() is a valid pointer
+    read_at(off + kChunkHeaderSize, stored_buf.data(), stored);
+    const uint8_t* p = stored_buf.data();
     if (get_u64(h + 32) != XXH3_64bits_withSeed(p, stored, XXH3_64bits(h, 32))) corrupt(seq, off, "checksum mismatch");
+    next = off + kChunkHeaderSize + stored;
     if (h[5] == kStored) {
-      if (stored != raw)
-        corrupt(seq, off, "stored payload of " + std::to_string(stored) + " bytes, not " + std::to_string(raw));
       out.assign(p, p + raw);
       return true;
     }
     if (ZSTD_getFrameContentSize(p, stored) != raw) corrupt(seq, off, "zstd frame does not hold the declared size");
-    out.resize(raw + 1);  // never empty, so data() is a valid pointer
+    out.resize(raw + 1);
     size_t got = ZSTD_decompressDCtx(zctx, out.data(), raw, p, stored);
     if (ZSTD_isError(got)) corrupt(seq, off, std::string("zstd: ") + ZSTD_getErrorName(got));
     if (got != raw) corrupt(seq, off, "decompresses to " + std::to_string(got) + " bytes, not " + std::to_string(raw));
@@ -482,10 +521,10 @@ struct LogReader::State {
     zctx = ZSTD_createDCtx();
     if (!zctx) throw std::bad_alloc();
     check_file_header();
-    size_t off = kFileHeaderSize;
+    uint64_t off = kFileHeaderSize, next = 0;
     std::vector<uint8_t> payload;
     uint64_t covered_slice = 0;
-    if (!read_chunk(off, 0, payload, covered_slice))
+    if (!read_chunk(off, 0, payload, covered_slice, next))
       throw LogError(name + ": the log ends inside its header chunk at offset " + std::to_string(off) +
                      " (was the recording killed?): nothing to replay");
     if (covered_slice != 0) corrupt(0, off, "covered slice is not 0");
@@ -495,17 +534,22 @@ struct LogReader::State {
     } catch (const Malformed& e) {
       corrupt(0, off, e.what());
     }
-    off += kChunkHeaderSize + get_u32(&data[off + 20]);
+    off = first_chunk = next;
     uint64_t last_slice = 0;
     bool ended = false;
-    for (uint64_t seq = 1; off < data.size(); seq++) {
+    for (uint64_t seq = 1; off < size; seq++) {
       if (ended) corrupt(seq, off, "data after the end record");
-      if (!read_chunk(off, seq, payload, covered_slice)) {
+      if (!read_chunk(off, seq, payload, covered_slice, next)) {
         truncated = true;
         note = "the log ends inside chunk " + std::to_string(seq) + " at offset " + std::to_string(off) +
                " (was the recording killed?)";
         break;
       }
+      total_raw += payload.size();
+      if (total_raw > max_raw)
+        throw LogError(name + ": its chunks hold more than " + std::to_string(max_raw >> 20) +
+                       " MiB of records uncompressed (at chunk " + std::to_string(seq) +
+                       "): refused, no recording is that large");
       if (covered_slice < covered)
         corrupt(seq, off, "covered slice " + std::to_string(covered_slice) + " is below the previous chunk's " +
                               std::to_string(covered));
@@ -522,47 +566,44 @@ struct LogReader::State {
           corrupt(seq, off, "record " + std::to_string(i) + ": " + e.what());
         }
       }
-      chunks.push_back({off, seq});
+      n_chunks++;
       covered = covered_slice;
-      off += kChunkHeaderSize + get_u32(&data[off + 20]);
+      off = next;
     }
     if (!truncated && !ended) {
       truncated = true;
-      note = "the log has no end record: it stops after chunk " + std::to_string(chunks.size()) + " at offset " +
+      note = "the log has no end record: it stops after chunk " + std::to_string(n_chunks) + " at offset " +
              std::to_string(off) + " (was the recording killed?)";
     }
-    if (truncated && !chunks.empty()) note += "; complete up to slice " + std::to_string(covered);
+    if (truncated && n_chunks) note += "; complete up to slice " + std::to_string(covered);
+    next_off = first_chunk;
+    std::vector<uint8_t>().swap(stored_buf);
   }
 };
 
-LogReader::LogReader(const std::string& path) : s_(std::make_unique<State>()) {
+LogReader::LogReader(const std::string& path, uint64_t max_raw) : s_(std::make_unique<State>()) {
+  s_->max_raw = max_raw;
   s_->name = path;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO would block open() until a writer comes.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw LogError("cannot open replay log '" + path + "': " + errno_text());
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     throw LogError("replay log '" + path + "' is not a regular file");
   }
-  uint8_t tmp[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, tmp, sizeof tmp);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string err = errno_text();
-      ::close(fd);
-      throw LogError("cannot read replay log '" + path + "': " + err);
-    }
-    if (n == 0) break;
-    s_->data.insert(s_->data.end(), tmp, tmp + n);
-  }
-  ::close(fd);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  s_->fd = fd;
+  s_->size = uint64_t(st.st_size);
   s_->load();
 }
 
-LogReader::LogReader(std::vector<uint8_t> bytes, std::string name) : s_(std::make_unique<State>()) {
+LogReader::LogReader(std::vector<uint8_t> bytes, std::string name, uint64_t max_raw)
+    : s_(std::make_unique<State>()) {
+  s_->max_raw = max_raw;
   s_->name = std::move(name);
-  s_->data = std::move(bytes);
+  s_->mem = std::move(bytes);
+  s_->size = s_->mem.size();
   s_->load();
 }
 
@@ -574,15 +615,19 @@ const Header& LogReader::header() const { return s_->header; }
 bool LogReader::truncated() const { return s_->truncated; }
 uint64_t LogReader::covered_slice() const { return s_->covered; }
 std::string LogReader::truncation_note() const { return s_->note; }
-size_t LogReader::data_chunks() const { return s_->chunks.size(); }
+size_t LogReader::data_chunks() const { return s_->n_chunks; }
 
 std::optional<Record> LogReader::next() {
   State& s = *s_;
   while (s.cur_pos == s.cur.size()) {
-    if (s.next_chunk == s.chunks.size()) return std::nullopt;
-    const State::Chunk& ch = s.chunks[s.next_chunk++];
-    uint64_t covered;
-    s.read_chunk(ch.offset, ch.seq, s.cur, covered);  // checked by load(): cannot fail now
+    if (s.next_seq > s.n_chunks) return std::nullopt;
+    uint64_t covered, next;
+    // Checked by load(); a file changed since is caught by the checksums.
+    if (!s.read_chunk(s.next_off, s.next_seq, s.cur, covered, next))
+      throw LogError(s.name + ": the file changed while it was replayed");
+    s.cur_off = s.next_off;
+    s.cur_seq = s.next_seq++;
+    s.next_off = next;
     s.cur_pos = 0;
     s.cur_prev = 0;
   }
@@ -592,7 +637,7 @@ std::optional<Record> LogReader::next() {
     s.cur_pos = size_t(c.p - s.cur.data());
     return r;
   } catch (const Malformed& e) {
-    s.corrupt(s.chunks[s.next_chunk - 1].seq, s.chunks[s.next_chunk - 1].offset, e.what());
+    s.corrupt(s.cur_seq, s.cur_off, e.what());
   }
 }
 

@@ -25,7 +25,7 @@ struct ImageInfo {
   std::string role;  // "kernel", "bios", "initrd", "dtb", "drive0", ...
   std::string path;
   uint64_t size = 0;
-  uint64_t hash = 0;  // XXH3_64bits of the file's bytes
+  uint64_t hash = 0;  // replay::hash_image() of the file (a hash of its 1 MiB blocks' XXH3 hashes)
   bool operator==(const ImageInfo&) const = default;
 };
 
@@ -62,7 +62,7 @@ struct Record {
 };
 
 // Format version written and accepted.
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 
 // Limits. The writer refuses larger values (std::invalid_argument: a caller
 // bug); the reader refuses files that claim larger ones.
@@ -72,6 +72,10 @@ inline constexpr size_t kMaxInputBytes = size_t{16} << 20;  // one kInput record
 inline constexpr size_t kMaxString = size_t{1} << 20;       // an argument, role or path
 inline constexpr size_t kMaxChunkRaw = size_t{64} << 20;    // a chunk's uncompressed payload
 inline constexpr size_t kChunkTarget = size_t{64} << 10;    // add() ends a chunk past this size
+// The records of a whole log, uncompressed: far more than any recording
+// writes (its chunks are about kChunkTarget each, at most one every few ms),
+// and a bound on the work a small file of highly compressed chunks can cause.
+inline constexpr uint64_t kMaxLogRaw = uint64_t{4} << 30;
 
 class LogWriter {
  public:
@@ -107,15 +111,20 @@ class LogWriter {
 
 class LogReader {
  public:
-  // Reads and validates the WHOLE file up front: every chunk's checksum,
-  // decompression and records. Throws LogError with a clear message for a
+  // Validates the WHOLE file up front: every chunk's checksum,
+  // decompression and records, reading it a chunk at a time (the file's
+  // header first, each chunk's header before its payload: memory stays
+  // bounded by one chunk whatever the file's size). Only regular files;
+  // the file is kept open and read again by next(). Throws LogError with a clear message for a
   // file that is not a coremu replay log (bad magic), another format
   // version (names both), a corrupt file header or header chunk, a corrupt
   // chunk ("corrupt chunk 7 at offset 123456: checksum mismatch"), and a log
   // that ends before its header chunk is complete (nothing to replay).
-  explicit LogReader(const std::string& path);
+  // A log whose chunks hold more than `max_raw` bytes of records
+  // uncompressed is refused too (LogError), as the chunks are read.
+  explicit LogReader(const std::string& path, uint64_t max_raw = kMaxLogRaw);
   // The same for a log held in memory; `name` stands for the path in messages.
-  LogReader(std::vector<uint8_t> bytes, std::string name);
+  LogReader(std::vector<uint8_t> bytes, std::string name, uint64_t max_raw = kMaxLogRaw);
   ~LogReader();
   LogReader(LogReader&&) noexcept;
   LogReader& operator=(LogReader&&) noexcept;

@@ -183,11 +183,26 @@ bool Hart::load_slow(uint64_t va, T& out) {
 template <class T>
 bool Hart::store_slow(uint64_t va, T value) {
   if (va & (sizeof(T) - 1)) {
-    // Misaligned: check every byte is writable first, then write them.
+    // Misaligned: check every byte is writable first, then write them. A
+    // store partly in memory and partly not (past the end of RAM) is an
+    // access fault before any byte is written: a faulting store writes nothing.
+    bool some_ram = false;
+    uint64_t first_io = 0;
+    bool some_io = false;
     for (unsigned i = 0; i < sizeof(T); ++i) {
       TlbEntry* e = tlb_entry(va + i, Access::kWrite);
       if (!e) return false;
       if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_hit(va + i, 1, kWatchWrite)) return false;
+      if (e->tag & kFlagMmio) {
+        if (!some_io) first_io = va + i;
+        some_io = true;
+      } else {
+        some_ram = true;
+      }
+    }
+    if (some_ram && some_io) {
+      trap(kStoreAccessFault, first_io);
+      return false;
     }
     for (unsigned i = 0; i < sizeof(T); ++i)
       if (!store_slow<uint8_t>(va + i, static_cast<uint8_t>(uint64_t{value} >> (8 * i)))) return false;

@@ -3,7 +3,13 @@
 // recomputed, so that mutations reach the header and record decoders
 // instead of stopping at a checksum mismatch. Any input must be refused with
 // a LogError or read to its end without a crash, a hang, a leak or a huge
-// allocation.
+// allocation. The header of every log the reader accepts then goes through
+// what `coremu replay` does with it before loading anything: its options
+// (cli::parse_recorded: only what shapes the machine), its header values
+// and its image list against the images those options load
+// (replay::check_image_list, which reads no file). Each must accept or
+// refuse with a ConfigError or LogError, and an accepted log must load
+// only images its list holds, and never ask for a host-side choice.
 #include <xxhash.h>
 
 #include <algorithm>
@@ -11,6 +17,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "cli/options.h"
+#include "replay/journal.h"
 #include "replay/log.h"
 
 namespace {
@@ -35,9 +43,33 @@ void fix_checksums(std::vector<uint8_t>& b) {
   }
 }
 
+// What replay does with a header before it hashes or loads anything.
+void accept_header(const replay::Header& h) {
+  try {
+    cli::Options o = cli::parse_recorded(h.args);
+    replay::check_header_values(h);
+    replay::check_image_list(h, o.machine);
+    // Accepted: nothing host-side may have come from the log.
+    if (o.repl || !o.gdb.empty() || o.gdb_wait || !o.symbols.empty() || !o.machine.dumpdtb.empty() ||
+        o.machine.serial != "stdio")
+      __builtin_trap();
+    auto listed = [&](const std::string& role, const std::string& path) {
+      for (const auto& im : h.images)
+        if (im.role == role && im.path == path) return true;
+      return false;
+    };
+    if (!o.machine.kernel.empty() && !listed("kernel", o.machine.kernel)) __builtin_trap();
+    for (const auto& d : o.machine.drives)
+      if (!listed("drive " + d.id, d.file)) __builtin_trap();
+  } catch (const machine::ConfigError&) {
+  } catch (const replay::LogError&) {
+  }
+}
+
 void read_log(std::vector<uint8_t> bytes) {
   try {
     replay::LogReader rd(std::move(bytes), "fuzz.log");
+    accept_header(rd.header());
     size_t harts = rd.header().harts;
     uint64_t last = 0;
     while (auto r = rd.next()) {

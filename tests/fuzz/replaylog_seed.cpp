@@ -1,6 +1,8 @@
 // Writes seed logs for fuzz_replaylog into the directory argv[1]: a
-// complete log (stored and zstd chunks, every record kind) and one that
-// ends without an end record.
+// complete log (stored and zstd chunks, every record kind), one that ends
+// without an end record, and logs whose option and image records describe
+// machines with drives, an initrd and a dtb (the fuzzer mutates those
+// into what replay must refuse).
 #include <string>
 
 #include "replay/log.h"
@@ -49,6 +51,25 @@ int main(int argc, char** argv) {
       r.exit_status = 1;
       w.finish(r);
     }
+  }
+  // Option and image records: a machine with every kind of image.
+  replay::Header m = h;
+  m.args = {"-M", "virt", "-smp", "3", "-m", "256M", "-bios", "fw.bin", "-kernel", "a.elf", "-initrd", "r.cpio",
+            "-dtb", "b.dtb", "-append", "console=ttyS0", "-drive", "file=d.img,if=none,format=raw,id=x0,readonly=on",
+            "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.1", "-drive", "file=e.img,format=raw,if=virtio",
+            "-no-reboot", "--chaos", "7"};
+  m.images = {{"bios", "fw.bin", 100, 1}, {"kernel", "a.elf", 4096, 2},  {"initrd", "r.cpio", 512, 3},
+              {"dtb", "b.dtb", 64, 4},    {"drive x0", "d.img", 1 << 20, 5}, {"drive virtio0", "e.img", 1 << 20, 6}};
+  m.chaos = true;
+  m.chaos_seed = 7;
+  for (const char* name : {"/machine.log", "/demo.log"}) {
+    replay::LogWriter w(dir + name, m);
+    Record r;
+    r.slice = 1;
+    r.global_steps = 10;
+    w.finish(r);
+    m.args.clear();  // the bundled demo: no options
+    m.images = {{"kernel", "demo.elf", 4096, 2}};
   }
   return 0;
 }

@@ -202,3 +202,40 @@ TEST(DetRunner, GoToAndReverseReachTheSameStates) {
 }
 
 }  // namespace
+
+// Records compress extremely well: a log of a few KiB can hold millions of
+// them. The replayer refuses a log whose records need more memory than its
+// budget, instead of exhausting the host (issue 15).
+TEST(Replayer, RefusesALogWhoseRecordsExceedItsMemoryBudget) {
+  std::string path = tmpfile("bomb");
+  replay::Header h;
+  h.coremu_version = "0.1.0";
+  h.harts = 2;
+  h.quantum = 100;
+  h.digest_interval = 1024;
+  {
+    replay::LogWriter w(path, h);
+    replay::Record r;
+    r.kind = replay::Record::kInterrupt;
+    r.cause = (1ull << 63) | 7;
+    for (uint64_t i = 0; i < 200000; ++i) {
+      r.slice = i / 4;
+      r.icount = r.steps = i;
+      w.add(r);
+    }
+    replay::Record end;
+    end.slice = 200000 / 4;
+    w.finish(end);
+  }
+  replay::LogReader small(path);
+  try {
+    replay::Replayer rep(small, 1 << 20);
+    ADD_FAILURE() << "a 1 MiB budget held 200000 interrupt records";
+  } catch (const replay::LogError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 1 MiB of memory"), std::string::npos) << e.what();
+  }
+  replay::LogReader enough(path);
+  replay::Replayer rep(enough, 64 << 20);
+  EXPECT_NE(rep.end(), nullptr);
+  std::remove(path.c_str());
+}

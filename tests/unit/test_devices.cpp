@@ -854,7 +854,7 @@ TEST(Loader, BadFilesGiveClearErrors) {
   EXPECT_EQ(error_of([&] { load_image(missing, "kernel", kRamBase, kRamBase, kRamSize); }),
             "cannot open kernel '" + missing + "': No such file or directory");
   EXPECT_NE(error_of([&] { load_image(dir.path.string(), "firmware", kRamBase, kRamBase, kRamSize); })
-                .find("Is a directory"),
+                .find("is a directory: coremu reads images from regular files only"),
             std::string::npos);
 
   std::string e32 = dir.file("a.elf", make_elf(kRamBase, kRamBase, {1}, 1, ELFCLASS32));

@@ -226,6 +226,23 @@ TEST_F(HartTest, AccessFaultAndEcallCauses) {
   EXPECT_EQ(csr(0x341), kBase + 8);
 }
 
+// A misaligned store that straddles the end of RAM faults and writes
+// nothing, not even its bytes that are in RAM (as QEMU, which probes
+// every byte's target first).
+TEST_F(HartTest, StoreStraddlingTheEndOfRamWritesNothing) {
+  const uint64_t end = kBase + (4 << 20);
+  put(kBase, {csrrw(0, 0x305, 1), sd(2, 3, 0)});
+  put(kBase + 0x100, {kWfi});
+  h.x[1] = kBase + 0x100;
+  h.x[2] = 0x1122334455667788;
+  h.x[3] = end - 4;
+  std::memset(bus.ram_.ptr(end - 4), 0xaa, 4);
+  EXPECT_EQ(h.run(3), Exit::kWfi);
+  EXPECT_EQ(csr(0x342), 7u);  // store access fault
+  EXPECT_EQ(csr(0x343), end);  // the first byte outside RAM
+  for (unsigned i = 0; i < 4; ++i) EXPECT_EQ(*bus.ram_.ptr(end - 4 + i), 0xaa) << i;
+}
+
 TEST_F(HartTest, DelegatedTrapFromUserToSupervisor) {
   // M: medeleg = 1<<8 (ecall from U), stvec, mepc = user code, MPP = U, mret
   put(kBase, {csrrw(0, 0x302, 1), csrrw(0, 0x105, 2), csrrw(0, 0x341, 3), kMret});

@@ -420,6 +420,50 @@ TEST(Options, Symbols) {
   EXPECT_THROW(cli::parse_command({"replay", "r.log", "--symbols", ""}), machine::ConfigError);
 }
 
+// What a recording stores, and what a replay accepts from a log (issue 15).
+TEST(Options, RecordedArgsKeepOnlyTheMachinesShape) {
+  Args all = {"-M",      "virt",  "-smp",          "4",         "-m",       "256M",  "-nographic", "-serial",
+              "file:c",  "-accel", "tcg,threads=2", "--symbols", "vmlinux",  "-kernel", "k.elf",   "-name",
+              "guest",   "-drive", "file=d.img,if=virtio,format=raw,cache=writethrough", "-no-reboot",
+              "--chaos", "3",      "-display",      "none",      "-monitor", "none"};
+  EXPECT_EQ(cli::recorded_args(all),
+            (Args{"-M", "virt", "-smp", "4", "-m", "256M", "-kernel", "k.elf", "-drive",
+                  "file=d.img,if=virtio,format=raw,cache=writethrough", "-no-reboot", "--chaos", "3"}));
+  cli::Options o = cli::parse_recorded(cli::recorded_args(all));
+  EXPECT_EQ(o.machine.smp, 4u);
+  EXPECT_EQ(o.machine.drives.at(0).cache, machine::DriveConfig::Cache::kWritethrough);
+  EXPECT_TRUE(cli::parse_recorded({}).demo);  // a recording of the bundled demo
+  for (const Args& bad : {Args{"-serial", "file:/etc/passwd"}, Args{"-gdb", "tcp:0.0.0.0:4321"}, Args{"-s"},
+                          Args{"-S"}, Args{"--repl"}, Args{"--symbols", "x"}, Args{"-nographic"},
+                          Args{"-accel", "tcg"}, Args{"--clock", "host"}, Args{"-help"}, Args{"-version"}}) {
+    Args a = {"-kernel", "k.elf"};
+    a.insert(a.end(), bad.begin(), bad.end());
+    try {
+      cli::parse_recorded(a);
+      ADD_FAILURE() << bad[0] << " accepted";
+    } catch (const machine::ConfigError& e) {
+      EXPECT_CONTAINS(std::string(e.what()), bad[0]);
+    }
+  }
+  try {
+    cli::parse_recorded({"-M", "virt,dumpdtb=/tmp/x", "-kernel", "k.elf"});
+    ADD_FAILURE() << "dumpdtb accepted";
+  } catch (const machine::ConfigError& e) {
+    EXPECT_CONTAINS(std::string(e.what()), "dumpdtb=/tmp/x");
+  }
+  EXPECT_THROW(cli::parse_recorded({"-frobnicate"}), machine::ConfigError);
+  EXPECT_THROW(cli::parse_recorded({"-kernel"}), machine::ConfigError);
+}
+
+TEST(Options, ReplaysOwnHostSideOptions) {
+  cli::Command c = cli::parse_command({"replay", "r.log", "-serial", "file:out.txt", "-nographic"});
+  EXPECT_EQ(c.serial, "file:out.txt");
+  EXPECT_EQ(cli::parse_command({"replay", "r.log"}).serial, "stdio");
+  EXPECT_EQ(cli::parse_command({"replay", "r.log", "-serial", "none"}).serial, "none");
+  EXPECT_THROW(cli::parse_command({"replay", "r.log", "-serial", "tcp:x"}), machine::ConfigError);
+  EXPECT_THROW(cli::parse_command({"replay", "r.log", "-smp", "2"}), machine::ConfigError);
+}
+
 TEST(Options, Accel) {
   EXPECT_EQ(parse_k({"-accel", "tcg"}).accel_threads, "");
   EXPECT_EQ(parse_k({"-accel", "tcg,thread=multi"}).accel_threads, "multi");

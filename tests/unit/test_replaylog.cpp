@@ -285,6 +285,36 @@ TEST(replaylog, FlippedByteIsCorruption) {
   std::remove(path.c_str());
 }
 
+// zstd turns a few KiB of repeated records into megabytes: the reader
+// bounds the total it decompresses (kMaxLogRaw; here a small bound).
+TEST(replaylog, RefusesMoreRecordsThanItsBound) {
+  std::string path = temp_path("many");
+  {
+    LogWriter w(path, test_header());
+    Record r;
+    r.kind = Record::kInterrupt;
+    for (uint64_t i = 0; i < 400000; ++i) {
+      r.slice = i;
+      w.add(r);
+    }
+    Record end;
+    end.slice = 400000;
+    w.finish(end);
+  }
+  std::vector<uint8_t> b = slurp(path);
+  EXPECT_LT(b.size(), 200000u);  // compressed: a few bytes per record at most
+  try {
+    LogReader rd(b, "t.log", 1 << 20);
+    ADD_FAILURE() << "more than 1 MiB of records accepted";
+  } catch (const LogError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.log: its chunks hold more than 1 MiB of records uncompressed"),
+              std::string::npos) << e.what();
+  }
+  LogReader ok(b, "t.log");
+  EXPECT_FALSE(ok.truncated());
+  std::remove(path.c_str());
+}
+
 TEST(replaylog, NotALogAndOtherVersions) {
   EXPECT_EQ(error_of({}), "t.log is empty, not a coremu replay log");
   EXPECT_EQ(error_of({'\x7f', 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0}),
@@ -292,13 +322,13 @@ TEST(replaylog, NotALogAndOtherVersions) {
   std::string path = temp_path("version");
   { LogWriter w(path, test_header()); }
   std::vector<uint8_t> b = slurp(path);
-  b[8] = 2;  // format version 2, header checksum made right again
+  b[8] = 3;  // format version 3, header checksum made right again
   uint64_t sum = XXH3_64bits(b.data(), 56);
   for (int i = 0; i < 8; i++) b[56 + i] = uint8_t(sum >> (8 * i));
   EXPECT_EQ(error_of(b),
-            "t.log: replay log format version 2 (written by coremu 0.1.0), but this coremu reads version 1");
+            "t.log: replay log format version 3 (written by coremu 0.1.0), but this coremu reads version 2");
   b.resize(12);  // still names the version when only that much is there
-  EXPECT_EQ(error_of(b), "t.log: replay log format version 2, but this coremu reads version 1");
+  EXPECT_EQ(error_of(b), "t.log: replay log format version 3, but this coremu reads version 2");
   std::remove(path.c_str());
 }
 

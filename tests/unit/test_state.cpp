@@ -426,14 +426,14 @@ struct VirtioDriver {
 }  // namespace
 
 TEST(DeviceState, VirtioBlkRoundTripWithSnapshotOverlay) {
-  TempFile img(disk_pattern(8));
+  TempFile img(disk_pattern(8)), other(disk_pattern(8));
   VirtioBlk::GuestMemory gm{[](uint64_t, void*, uint64_t) { return true; },
                             [](uint64_t, const void*, uint64_t) { return true; }};
   NullIrq irq;
   VirtioBlk a(irq, 1, gm), b(irq, 1, gm), plain(irq, 1, gm);
   a.attach(img.path, false, "x", true);
-  b.attach(img.path, false, "x", true);
-  plain.attach(img.path, false, "x", false);
+  b.attach(img.path, false, "x", true);       // snapshot drives share the image (a shared lock)
+  plain.attach(other.path, false, "x", false);  // a writable drive has its image to itself
   EXPECT_TRUE(a.rollback_safe());
   EXPECT_FALSE(plain.rollback_safe());
   a.write(VirtioBlk::kStatus, 4, 3);
@@ -498,16 +498,19 @@ TEST(MachineState, CheckpointableOnlyWithoutWriteThroughDrives) {
   MachineConfig c = empty_machine();
   c.drives.push_back({"d0", img.path, "raw", false, false});
   c.blk_devices.push_back({"d0", -1});
-  World w(c);
+  {
+    World w(c);  // its writable drive locks the image: the next machines take it once it is gone
+    std::string why;
+    EXPECT_FALSE(w.m->checkpointable(&why));
+    EXPECT_NE(why.find("d0"), std::string::npos) << why;
+  }
   std::string why;
-  EXPECT_FALSE(w.m->checkpointable(&why));
-  EXPECT_NE(why.find("d0"), std::string::npos) << why;
   c.drives[0].snapshot = true;
   World ws(c);
   EXPECT_TRUE(ws.m->checkpointable(&why));
   c.drives[0].snapshot = false;
   c.drives[0].readonly = true;
-  World wr(c);
+  World wr(c);  // shares the image with ws: both only read it
   EXPECT_TRUE(wr.m->checkpointable(nullptr));
 }
 
