@@ -37,7 +37,7 @@ if [ "${COREMU_QUICK:-0}" != 1 ]; then
   for re in '^(guest|pool)_(smp_|demo|bench_).*_smp(4|64)$' '^guest_(litmus|smc)_smp4$' \
             '^gdb_(breakpoint|watch|stepi_locked|rsp_robustness|replay_watch|replay_step)(_pool)?$' \
             '^repl_(watch|step|events_shared|events_race|replay_race)(_pool)?$' \
-            '^replay_(deterministic|race|killed)$' '^(DetRunner|ServerFixture|ReplFixture)[.]' '^linux_boot_4$'; do
+            '^replay_(deterministic|race|killed)$' '^(DetRunner|ServerFixture|ReplFixture|Jit[A-Za-z]*)[.]' '^linux_boot_4$'; do
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
       ctest --test-dir build-tsan -j2 --timeout 600 --output-on-failure --no-tests=error -R "$re"
   done
