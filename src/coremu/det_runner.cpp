@@ -54,7 +54,31 @@ uint64_t DetRunner::cur_pos() const {
   return pos_ + (h.current_icount() + h.traps() - run_base_);
 }
 
-uint64_t DetRunner::now() { return cur_pos() / kStepsPerTick + s_.idle_ticks; }
+uint64_t DetRunner::time_fp(uint64_t k, unsigned r) {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(k) << 32) / (kStepsPerTick * std::max(1u, r)));
+}
+
+uint64_t DetRunner::now() {
+  if (!s_.in_slice) return s_.ticks + (s_.tick_frac >> 32);
+  uint64_t f = s_.tick_frac + time_fp(cur_pos() - s_.slice_pos, s_.slice_runnable);
+  return s_.ticks + (f >> 32);
+}
+
+void DetRunner::end_slice() {
+  uint64_t f = s_.tick_frac + time_fp(pos_ - s_.slice_pos, s_.slice_runnable);
+  s_.ticks += f >> 32;
+  s_.tick_frac = f & 0xffffffffull;
+  s_.slice_pos = pos_;
+  s_.in_slice = false;
+}
+
+void DetRunner::set_asleep(unsigned i, bool v) {
+  if (s_.asleep[i] == v) return;
+  s_.asleep[i] = v;
+  if (v) --s_.runnable;
+  else
+    ++s_.runnable;
+}
 
 void DetRunner::set_line(unsigned hart, rv64::Irq irq, bool level) {
   if (m_ && hart < n_) m_->hart(hart).set_irq_line(irq, level);
@@ -81,7 +105,7 @@ void DetRunner::update_timers() {
     h.set_irq_line(rv64::kMTI, t >= m_->mtimecmp(i));
     h.update_sstc(t);
     if (s_.asleep[i] && h.wfi_wakeup_pending()) {
-      s_.asleep[i] = 0;
+      set_asleep(i, false);
       h.set_in_wfi(false);
     }
   }
@@ -173,8 +197,9 @@ StopEvent DetRunner::advance(const Limits& lim) {
     if (m_->reboot_requested()) {
       m_->clear_reboot();
       m_->reset();
+      if (s_.in_slice) end_slice();
       std::fill(s_.asleep.begin(), s_.asleep.end(), 0);
-      s_.in_slice = false;
+      s_.runnable = n_;
     }
     if (!s_.in_slice) {
       maybe_checkpoint();
@@ -223,7 +248,8 @@ StopEvent DetRunner::advance(const Limits& lim) {
           due = std::min({due, m_->mtimecmp(i), m_->hart(i).sstc_deadline()});
         ++slice_;
         if (due != ~0ull && due > t) {
-          s_.idle_ticks += due - t;
+          s_.ticks = due;
+          s_.tick_frac = 0;
           continue;
         }
         if (replay) {
@@ -247,6 +273,8 @@ StopEvent DetRunner::advance(const Limits& lim) {
       s_.cur = static_cast<unsigned>(pick);
       cur_hart_.store(s_.cur, std::memory_order_relaxed);
       s_.slice_end = m_->hart(s_.cur).steps() + q;
+      s_.slice_pos = pos_;
+      s_.slice_runnable = s_.runnable;
       s_.in_slice = true;
     }
     // ---- just before the current hart's next step: the points stops land on ----
@@ -290,7 +318,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
     switch (e) {
       case rv64::Exit::kWfi:
         if (!h.wfi_wakeup_pending()) {
-          s_.asleep[s_.cur] = 1;
+          set_asleep(s_.cur, true);
           h.set_in_wfi(true);
         }
         end = true;
@@ -318,7 +346,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
         break;
     }
     if (end) {  // (after a finished step: the stop comes before whichever hart runs next)
-      s_.in_slice = false;
+      end_slice();
       ++slice_;
     }
   }
@@ -441,6 +469,7 @@ int DetRunner::run(machine::Machine& m) {
   s_.cur = n_ - 1;  // round robin starts at hart 0
   s_.rng = opt_.chaos_seed.value_or(0);
   s_.asleep.assign(n_, 0);
+  s_.runnable = n_;
   cur_hart_.store(0);
   reported_pc_.assign(n_, ~0ull);
   for (unsigned i = 0; i < n_; ++i) {

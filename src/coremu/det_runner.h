@@ -108,8 +108,16 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   void set_line(unsigned hart, rv64::Irq irq, bool level) override;
   void timer_changed(unsigned hart) override {}
   uint64_t now() override;
-  // Virtual time: steps of all harts per timer tick (10 MHz timebase).
+  // Virtual time: a hart's own steps per timer tick (10 MHz timebase). A
+  // slice of k steps advances time by k / (kStepsPerTick * R) ticks, R being
+  // the number of runnable harts (not asleep in WFI) when the slice starts:
+  // each runnable hart sees kStepsPerTick of its own steps per tick, however
+  // many harts share the one host thread (as the parallel mode's scaled
+  // clock gives each running hart a core's worth of progress). Exact: fixed
+  // point with 32 fraction bits, the same arithmetic in record and replay.
   static constexpr uint64_t kStepsPerTick = 10;
+  // Harts not asleep in WFI (between slices).
+  unsigned runnable() const { return s_.runnable; }
 
   // Control
   void enable_debug(bool start_paused) override;
@@ -148,7 +156,12 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   };
   // Scheduler state saved with each checkpoint.
   struct Sched {
-    uint64_t slice = 0, pos = 0, idle_ticks = 0, rng = 0, slice_end = 0, mark = 0;
+    uint64_t slice = 0, pos = 0, rng = 0, slice_end = 0, mark = 0;
+    // Time (see kStepsPerTick): ticks and 2^-32 ticks at the start of the
+    // current slice, the slice's start position and its runnable harts.
+    uint64_t ticks = 0, tick_frac = 0, slice_pos = 0;
+    unsigned slice_runnable = 1;
+    unsigned runnable = 0;  // harts with asleep[i] == 0
     unsigned cur = 0;
     bool in_slice = false;
     std::vector<uint8_t> asleep;
@@ -172,6 +185,10 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   const Ckpt* checkpoint_before(uint64_t pos, int hart, uint64_t hart_steps) const;
   void maybe_checkpoint();
   void update_timers();
+  // Time advanced by `k` steps of a slice with `r` runnable harts, in 2^-32 ticks.
+  static uint64_t time_fp(uint64_t k, unsigned r);
+  void end_slice();  // the current slice is over: commit its time
+  void set_asleep(unsigned i, bool v);
   uint64_t next_rand();
   StopEvent stop_here(StopReason r);
   StopEvent hit_event(unsigned hart);
