@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <functional>
 #include <thread>
 
 #include "machine/checkpoint.h"
@@ -81,7 +82,10 @@ void DetRunner::set_asleep(unsigned i, bool v) {
 }
 
 void DetRunner::set_line(unsigned hart, rv64::Irq irq, bool level) {
-  if (m_ && hart < n_) m_->hart(hart).set_irq_line(irq, level);
+  if (m_ && hart < n_) {
+    m_->hart(hart).set_irq_line(irq, level);
+    touch(hart);
+  }
 }
 
 void DetRunner::on_interrupt(rv64::Hart& h, uint64_t cause) {
@@ -98,9 +102,37 @@ uint64_t DetRunner::next_rand() {
   return z ^ (z >> 31);
 }
 
+void DetRunner::touch(unsigned i) {
+  if (i < n_ && !is_dirty_[i]) {
+    is_dirty_[i] = 1;
+    dirty_.push_back(i);
+  }
+}
+
+void DetRunner::touch_all() {
+  for (unsigned i = 0; i < n_; ++i) touch(i);
+}
+
+void DetRunner::arm(unsigned i, uint64_t t) {
+  // Only deadlines still to come: a passed one has had its effect (the line
+  // stays up until mtimecmp or stimecmp is written, which touches the hart).
+  uint64_t d = ~0ull;
+  uint64_t c = m_->mtimecmp(i), s = m_->hart(i).sstc_deadline();
+  if (c > t) d = c;
+  if (s > t) d = std::min(d, s);
+  due_[i] = d;
+  if (d != ~0ull) {
+    heap_.push_back({d, i});
+    std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+  }
+}
+
 void DetRunner::update_timers() {
+  // The same as evaluating every hart here (each hart's lines only change
+  // when time passes one of its deadlines or something touches it), at a
+  // cost that does not grow with the number of harts.
   uint64_t t = now();
-  for (unsigned i = 0; i < n_; ++i) {
+  auto eval = [&](unsigned i) {
     rv64::Hart& h = m_->hart(i);
     h.set_irq_line(rv64::kMTI, t >= m_->mtimecmp(i));
     h.update_sstc(t);
@@ -108,6 +140,25 @@ void DetRunner::update_timers() {
       set_asleep(i, false);
       h.set_in_wfi(false);
     }
+    arm(i, t);
+  };
+  while (!heap_.empty() && heap_.front().first <= t) {
+    auto [d, i] = heap_.front();
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+    heap_.pop_back();
+    if (due_[i] == d && !is_dirty_[i]) eval(i);
+  }
+  for (unsigned i : dirty_) {
+    is_dirty_[i] = 0;
+    eval(i);
+  }
+  dirty_.clear();
+  if (heap_.size() > 4 * n_ + 64) {  // drop the stale entries
+    std::vector<std::pair<uint64_t, unsigned>> live;
+    for (auto& e : heap_)
+      if (due_[e.second] == e.first) live.push_back(e);
+    heap_.swap(live);
+    std::make_heap(heap_.begin(), heap_.end(), std::greater<>());
   }
 }
 
@@ -142,6 +193,9 @@ void DetRunner::restore(const Ckpt& c) {
   if (journal_) journal_->rewind(keep.s.mark);
   next_ck_pos_ = keep.s.pos + opt_.checkpoint_interval;
   std::fill(reported_pc_.begin(), reported_pc_.end(), ~0ull);
+  heap_.clear();
+  std::fill(due_.begin(), due_.end(), ~0ull);
+  touch_all();
   divergence_.clear();
   if (rewind_hook_) rewind_hook_();
 }
@@ -200,6 +254,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
       if (s_.in_slice) end_slice();
       std::fill(s_.asleep.begin(), s_.asleep.end(), 0);
       s_.runnable = n_;
+      touch_all();
     }
     if (!s_.in_slice) {
       maybe_checkpoint();
@@ -244,8 +299,11 @@ StopEvent DetRunner::advance(const Limits& lim) {
       if (pick < 0) {
         // Every hart sleeps: jump time to the next deadline, or wait for input.
         uint64_t t = now(), due = ~0ull;
-        for (unsigned i = 0; i < n_; ++i)
-          due = std::min({due, m_->mtimecmp(i), m_->hart(i).sstc_deadline()});
+        while (!heap_.empty() && due_[heap_.front().second] != heap_.front().first) {
+          std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+          heap_.pop_back();
+        }
+        if (!heap_.empty()) due = heap_.front().first;
         ++slice_;
         if (due != ~0ull && due > t) {
           s_.ticks = due;
@@ -309,6 +367,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
     if (e == rv64::Exit::kBudget && h.debug_hit().kind != rv64::DebugHit::kNone) e = rv64::Exit::kDebug;
     pos_ += h.steps() - run_base_;
     shown_pos_ = std::max(shown_pos_, pos_);
+    touch(s_.cur);  // it may have written stimecmp, menvcfg or mie, or gone to sleep
     if (!divergence_.empty()) {
       diverged_ = true;
       return stop_here(StopReason::kDivergence);
@@ -441,6 +500,7 @@ StopEvent DetRunner::reverse_continue() {
 }
 
 StopEvent DetRunner::execute(const Cmd& c) {
+  touch_all();  // a debugger may have written registers, CSRs or the CLINT
   switch (c.kind) {
     case Cmd::kContinue:
       return advance(Limits{});
@@ -470,6 +530,11 @@ int DetRunner::run(machine::Machine& m) {
   s_.rng = opt_.chaos_seed.value_or(0);
   s_.asleep.assign(n_, 0);
   s_.runnable = n_;
+  dirty_.clear();
+  is_dirty_.assign(n_, 0);
+  due_.assign(n_, ~0ull);
+  heap_.clear();
+  touch_all();
   cur_hart_.store(0);
   reported_pc_.assign(n_, ~0ull);
   for (unsigned i = 0; i < n_; ++i) {

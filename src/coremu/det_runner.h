@@ -106,7 +106,9 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
 
   // machine::HartLines, machine::Clock (scheduler thread)
   void set_line(unsigned hart, rv64::Irq irq, bool level) override;
-  void timer_changed(unsigned hart) override {}
+  // A CLINT mtimecmp write or an SBI wake-up (kick): the hart's timer
+  // line and sleep are looked at again when the next slice starts.
+  void timer_changed(unsigned hart) override { touch(hart); }
   uint64_t now() override;
   // Virtual time: a hart's own steps per timer tick (10 MHz timebase). A
   // slice of k steps advances time by k / (kStepsPerTick * R) ticks, R being
@@ -184,7 +186,12 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   void restore(const Ckpt& c);
   const Ckpt* checkpoint_before(uint64_t pos, int hart, uint64_t hart_steps) const;
   void maybe_checkpoint();
+  // Between slices: timer lines, Sstc and WFI wake-ups of the harts whose
+  // deadline has come or that were touched since, not of every hart.
   void update_timers();
+  void touch(unsigned i);
+  void touch_all();
+  void arm(unsigned i, uint64_t now);  // hart i's next deadline after `now` into the heap
   // Time advanced by `k` steps of a slice with `r` runnable harts, in 2^-32 ticks.
   static uint64_t time_fp(uint64_t k, unsigned r);
   void end_slice();  // the current slice is over: commit its time
@@ -220,6 +227,13 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   // Output suppression while re-executing.
   std::unique_ptr<Output> out_;
   uint64_t shown_pos_ = 0;  // output up to here has been shown
+
+  // Timers: harts to look at again, and a min-heap of {deadline, hart}
+  // (an entry is stale unless due_[hart] is still its deadline).
+  std::vector<unsigned> dirty_;
+  std::vector<uint8_t> is_dirty_;
+  std::vector<uint64_t> due_;
+  std::vector<std::pair<uint64_t, unsigned>> heap_;
 
   // Reverse execution.
   std::unique_ptr<machine::Checkpoints> ckpts_;
