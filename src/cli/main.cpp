@@ -238,8 +238,10 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
                rep->end()->digest);
     return 2;
   }
-  if (rec) fmt::print(stderr, "coremu: recorded {} steps in {} slices to '{}' ({} bytes)\n", det.steps(),
-                      det.slices(), cmd.log, rec->bytes());
+  if (rec)
+    fmt::print(stderr, "coremu: recorded {} steps in {} slices to '{}' ({} bytes, {:.1f} per million steps; {} "
+               "interrupt and {} digest records)\n", det.steps(), det.slices(), cmd.log, rec->bytes(),
+               det.steps() ? double(rec->bytes()) * 1e6 / double(det.steps()) : 0.0, rec->interrupts(), rec->digests());
   return status;
 }
 

@@ -281,7 +281,10 @@ StopEvent DetRunner::advance(const Limits& lim) {
         }
       }
       update_timers();
-      if (journal_ && slice_ % opt_.digest_interval == 0) check_digest();
+      if (journal_ && pos_ >= s_.next_digest) {
+        check_digest();
+        s_.next_digest = pos_ + opt_.digest_interval;
+      }
       if (!divergence_.empty()) {
         diverged_ = true;
         return stop_here(StopReason::kDivergence);

@@ -34,7 +34,10 @@ namespace coremu {
 struct DetOptions {
   uint64_t quantum = 10'000;           // steps per slice
   std::optional<uint64_t> chaos_seed;  // vary slices and the hart order from this seed
-  uint64_t digest_interval = 1024;     // slices between hart-state digests (record/replay)
+  // Global steps between hart-state digests (record/replay): a digest at the
+  // first slice start at or past each multiple. In steps, not slices: idle
+  // harts make many short slices.
+  uint64_t digest_interval = 1ull << 24;
   uint64_t checkpoint_interval = 20'000'000;  // steps between checkpoints (reverse execution)
 };
 
@@ -158,7 +161,7 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   };
   // Scheduler state saved with each checkpoint.
   struct Sched {
-    uint64_t slice = 0, pos = 0, rng = 0, slice_end = 0, mark = 0;
+    uint64_t slice = 0, pos = 0, rng = 0, slice_end = 0, mark = 0, next_digest = 0;
     // Time (see kStepsPerTick): ticks and 2^-32 ticks at the start of the
     // current slice, the slice's start position and its runnable harts.
     uint64_t ticks = 0, tick_frac = 0, slice_pos = 0;
