@@ -16,7 +16,10 @@ class DetRunner::Output final : public machine::CharBackend {
  public:
   Output(DetRunner& r, machine::CharBackend* real) : r_(r), real_(real) {}
   void write(const uint8_t* data, size_t len) override {
-    if (r_.cur_pos() >= r_.shown_pos_) real_->write(data, len);
+    if (r_.cur_pos() < r_.shown_pos_ || len == 0) return;
+    if (r_.progress_) r_.progress_->before_output();
+    real_->write(data, len);
+    if (r_.progress_) r_.progress_->after_output(data[len - 1]);
   }
 
  private:
@@ -162,6 +165,15 @@ void DetRunner::update_timers() {
   }
 }
 
+void DetRunner::draw_progress() {
+  ProgressLine::Status st;
+  st.pos = pos_;
+  st.running = s_.runnable;
+  st.asleep = n_ - s_.runnable;
+  if (progress_fill_) progress_fill_(st);
+  progress_->maybe_draw(st);
+}
+
 void DetRunner::check_digest() {
   std::vector<std::pair<uint64_t, uint64_t>> hs(n_);
   std::vector<uint64_t> ic(n_);
@@ -257,6 +269,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
       touch_all();
     }
     if (!s_.in_slice) {
+      if (progress_ && (++progress_calls_ & 63) == 0) draw_progress();
       maybe_checkpoint();
       if (journal_) journal_->sync(slice_, false);
       // ---- start the next slice ----
@@ -320,6 +333,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
         }
         // Only input can wake a hart now.
         if (journal_) journal_->sync(slice_, true);
+        if (progress_) draw_progress();
         std::unique_lock<std::mutex> lk(in_mu_);
         in_cv_.wait(lk, [&] {
           return !input_.empty() || stop_.load() || pause_req_.load();

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "coremu/control.h"
+#include "coremu/progress.h"
 #include "machine/device.h"
 #include "machine/machine.h"
 
@@ -83,6 +84,12 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   // (enable_debug), it returns only after stop().
   int run(machine::Machine& m);
   void set_journal(Journal* j) { journal_ = j; }
+  // A progress line, drawn between slices (and erased around guest output);
+  // `fill` adds what the scheduler does not know (log bytes, replay fraction).
+  void set_progress(ProgressLine* p, std::function<void(ProgressLine::Status&)> fill = {}) {
+    progress_ = p;
+    progress_fill_ = std::move(fill);
+  }
   // Replay without a debugger: stop (and return) at this position.
   void set_stop_at(uint64_t pos) { stop_at_ = pos; }
   // Replay: where the recording ended (its end record's position): the
@@ -255,6 +262,10 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   std::deque<StopEvent> events_;
   std::vector<uint64_t> reported_pc_;  // per hart: the breakpoint/watchpoint stop last reported (step over it)
   std::function<void()> rewind_hook_;  // set_rewind_hook: called after every restore()
+  ProgressLine* progress_ = nullptr;
+  std::function<void(ProgressLine::Status&)> progress_fill_;
+  uint64_t progress_calls_ = 0;
+  void draw_progress();
 };
 
 }  // namespace coremu
