@@ -35,7 +35,10 @@
 # symbol the variant names takes the variant's value), into its own cache
 # subdirectory $cache/NAME/ (tree and outputs as above), and outputs only
 # Image, vmlinux, init, initramfs.cpio and config (no -bare kernel). The
-# default kernel's cache entry is not touched. Variants:
+# default kernel's cache entry is not touched. `--if-built` (after the
+# other arguments) builds nothing: it prints the output directory if that
+# build is cached, else says so and exits with status 3 (tests that need a
+# kernel CI may not have built). Variants:
 #   hz250   a periodic tick at HZ=250 (HZ_PERIODIC instead of NO_HZ_IDLE,
 #           HZ_250 instead of HZ_100): every CPU ticks even when idle
 #
@@ -56,6 +59,11 @@ log() { echo "build-linux: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 variant=
+if_built=0
+if [ "${!#:-}" = --if-built ] && [ $# -gt 0 ]; then
+  if_built=1
+  set -- "${@:1:$(($# - 1))}"
+fi
 case ${1:-} in
   -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
   --variant)
@@ -100,6 +108,10 @@ if [ -f "$out/Image" ] && { [ -n "$variant" ] || [ -f "$out/Image-bare" ]; } && 
   log "cached: $out"
   echo "$out"
   exit 0
+fi
+if [ $if_built = 1 ]; then
+  log "not built: $out (run scripts/guest/build-linux.sh${variant:+ --variant $variant})"
+  exit 3
 fi
 
 t0=$(date +%s)

@@ -123,6 +123,10 @@ void DetRunner::arm(unsigned i, uint64_t t) {
   uint64_t c = m_->mtimecmp(i), s = m_->hart(i).sstc_deadline();
   if (c > t) d = c;
   if (s > t) d = std::min(d, s);
+  // The heap holds an entry {due_[i], i} for every armed hart: push only a
+  // changed deadline (the current hart is looked at after every slice; a
+  // push each time would grow the heap without bound).
+  if (d == due_[i]) return;
   due_[i] = d;
   if (d != ~0ull) {
     heap_.push_back({d, i});
@@ -156,10 +160,14 @@ void DetRunner::update_timers() {
     eval(i);
   }
   dirty_.clear();
-  if (heap_.size() > 4 * n_ + 64) {  // drop the stale entries
+  if (heap_.size() > 4 * n_ + 64) {  // drop the stale entries (and duplicates)
     std::vector<std::pair<uint64_t, unsigned>> live;
+    std::vector<uint8_t> seen(n_, 0);
     for (auto& e : heap_)
-      if (due_[e.second] == e.first) live.push_back(e);
+      if (due_[e.second] == e.first && !seen[e.second]) {
+        seen[e.second] = 1;
+        live.push_back(e);
+      }
     heap_.swap(live);
     std::make_heap(heap_.begin(), heap_.end(), std::greater<>());
   }
