@@ -422,6 +422,13 @@ TEST(replaylog, MalformedRecordsAreRefused) {
   EXPECT_EQ(with_chunk({3, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 5}), at + "record 0: digest hart count 5 exceeds 4");
   EXPECT_EQ(with_chunk({3, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 2, 1, 1, 2, 3, 4, 5, 6, 7, 8}),
             at + "record 0: digest hart count 2 exceeds the chunk");
+  // Version 3 digests name their harts by gaps: hart 3 then a gap past the
+  // last hart (4 harts), and a first gap naming hart 4.
+  EXPECT_EQ(with_chunk({3, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 2, 3, 7, 1, 2, 3, 4, 5, 6, 7, 8, 0, 7, 1, 2, 3, 4, 5, 6, 7,
+                        8}),
+            at + "record 0: digest of a hart that does not exist");
+  EXPECT_EQ(with_chunk({3, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 1, 4, 7, 1, 2, 3, 4, 5, 6, 7, 8}),
+            at + "record 0: digest of a hart that does not exist");
   EXPECT_EQ(with_chunk({4, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 0, 0}),
             at + "record 0: data after the end record");
 }
