@@ -10,6 +10,13 @@
 #            record vs QEMU record
 #   reverse  reverse-stepi latency from gdb-multiarch at several places of
 #            a long recording (goal: under 1 s), needs gdb-multiarch
+#   linux    (`bench/replay.sh linux`, issue 14) Linux 6.1 to its init's
+#            PASS and through its threaded workload, on the project kernel
+#            (scripts/guest/build-linux.sh) and its periodic-tick variant
+#            (--variant hz250, if built), at BENCH_LINUX_HARTS (default
+#            64 128 255): the parallel mode, --deterministic, record (log
+#            bytes per million steps) and replay (same digest), and record
+#            with --chaos BENCH_CHAOS (default 5) at the largest hart count
 # Guests: bench_compute (per-hart compute) and bench_spinlock (contended),
 # 4 harts. Environment: BENCH_BUILD (default build), BENCH_QUICK=1 (a tenth
 # of the work), QEMU (default qemu-system-riscv64), BENCH_REVERSE_STEPS
@@ -42,6 +49,57 @@ secs() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 digest() { grep -ao 'final state digest: [0-9a-f]*' "$tmp/out" | awk '{ print $4 }'; }
+
+if [ "${1:-}" = linux ]; then
+  # Linux boots (issue 14): one row per kernel and hart count.
+  kernels=()
+  if d=$(scripts/guest/build-linux.sh 2>/dev/null | tail -n1) && [ -f "$d/Image" ]; then kernels+=("nohz:$d"); fi
+  hz=${COREMU_LINUX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/coremu/linux}/hz250
+  if d=$(ls -d "$hz"/out-*/ 2>/dev/null | head -n1) && [ -f "$d/Image" ]; then
+    kernels+=("hz250:${d%/}")
+  else
+    echo "bench: the hz250 kernel is not built (scripts/guest/build-linux.sh --variant hz250): its rows are skipped" >&2
+  fi
+  [ ${#kernels[@]} -gt 0 ] || { echo "bench: no Linux kernel built (scripts/guest/build-linux.sh)" >&2; exit 2; }
+  harts=${BENCH_LINUX_HARTS:-64 128 255}
+  seed=${BENCH_CHAOS:-5}
+  last=${harts##* }
+  # cpu CMD...: like secs, and the CPU seconds (user+sys) in $tmp/cpu.
+  cpu() {
+    local s
+    s=$(secs /usr/bin/time -f 'cpu %U %S' -o "$tmp/time" "$@")
+    awk '/^cpu/ { printf "%.1f", $2 + $3 }' "$tmp/time" >"$tmp/cpu"
+    echo "$s"
+  }
+  pass() { grep -aq 'init: PASS' "$tmp/out" || { echo "bench: no init: PASS: $*" >&2; tail -n 3 "$tmp/out" >&2; status=1; }; }
+  printf '%-6s %5s %9s %9s %9s %9s %7s %7s %11s %9s  %s\n' kernel harts par_s det_s record_s replay_s det/par rep/rec log_bytes B/Msteps "cpu-s (det record replay); digest"
+  for k in "${kernels[@]}"; do
+    name=${k%%:*} dir=${k#*:}
+    for n in $harts; do
+      m=(-M virt -m 512M -nographic -no-reboot -smp "$n" -kernel "$dir/Image" -append "console=ttyS0 cpus=$n")
+      par=$(cpu "$coremu" "${m[@]}"); pass par "$name" "$n"
+      det=$(cpu "$coremu" --deterministic "${m[@]}"); pass det "$name" "$n"; c_det=$(cat "$tmp/cpu"); d_det=$(digest)
+      rec=$(cpu "$coremu" record -o "$tmp/l.log" "${m[@]}"); pass record "$name" "$n"; c_rec=$(cat "$tmp/cpu"); d_rec=$(digest)
+      steps=$(grep -ao 'recorded [0-9]* steps' "$tmp/out" | awk '{ print $2 }')
+      bytes=$(stat -c %s "$tmp/l.log")
+      rep=$(cpu "$coremu" replay "$tmp/l.log"); pass replay "$name" "$n"; c_rep=$(cat "$tmp/cpu"); d_rep=$(digest)
+      [ "$d_det" = "$d_rec" ] && [ "$d_rec" = "$d_rep" ] || { echo "bench: $name-$n: digests differ: $d_det $d_rec $d_rep" >&2; status=1; }
+      printf '%-6s %5s %9s %9s %9s %9s %7s %7s %11s %9s  %s\n' "$name" "$n" "$par" "$det" "$rec" "$rep" \
+        "$(ratio "$det" "$par")" "$(ratio "$rep" "$rec")" "$bytes" \
+        "$(awk -v b="$bytes" -v s="$steps" 'BEGIN { printf "%.0f", b / (s / 1e6) }')" "$c_det $c_rec $c_rep; $d_rep"
+      if [ "$n" = "$last" ]; then
+        crec=$(cpu "$coremu" record --chaos "$seed" -o "$tmp/c.log" "${m[@]}"); pass chaos "$name" "$n"; d_c=$(digest)
+        cbytes=$(stat -c %s "$tmp/c.log")
+        crep=$(cpu "$coremu" replay "$tmp/c.log"); pass chaos-replay "$name" "$n"
+        [ "$(digest)" = "$d_c" ] || { echo "bench: $name-$n chaos: replay digest differs" >&2; status=1; }
+        printf '%-6s %5s %9s %9s %9s %9s %7s %7s %11s %9s  %s\n' "$name" "$n" - - "$crec" "$crep" - \
+          "$(ratio "$crep" "$crec")" "$cbytes" - "record/replay --chaos $seed; $d_c"
+      fi
+    done
+  done
+  echo "host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); coremu $(git rev-parse --short HEAD 2>/dev/null)"
+  exit $status
+fi
 
 printf '%-28s %10s %10s %7s  %s\n' measure "time_s" "base_s" ratio note
 for g in compute spinlock; do

@@ -30,6 +30,18 @@
 # cores: 20 s extracting, the rest compiling). Older trees are removed when a new one is
 # made. Concurrent runs wait for each other (flock).
 #
+# Variants: `build-linux.sh --variant NAME` builds the same kernel with the
+# fragment tests/guest/linux/NAME.config applied on top of linux.config (a
+# symbol the variant names takes the variant's value), into its own cache
+# subdirectory $cache/NAME/ (tree and outputs as above), and outputs only
+# Image, vmlinux, init, initramfs.cpio and config (no -bare kernel). The
+# default kernel's cache entry is not touched. `--if-built` (after the
+# other arguments) builds nothing: it prints the output directory if that
+# build is cached, else says so and exits with status 3 (tests that need a
+# kernel CI may not have built). Variants:
+#   hz250   a periodic tick at HZ=250 (HZ_PERIODIC instead of NO_HZ_IDLE,
+#           HZ_250 instead of HZ_100): every CPU ticks even when idle
+#
 # Environment: COREMU_LINUX_CACHE, COREMU_LINUX_JOBS (make -j, default 2).
 set -euo pipefail
 export LC_ALL=C
@@ -46,8 +58,19 @@ cache=${COREMU_LINUX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/coremu/linux}
 log() { echo "build-linux: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+variant=
+if_built=0
+if [ "${!#:-}" = --if-built ] && [ $# -gt 0 ]; then
+  if_built=1
+  set -- "${@:1:$(($# - 1))}"
+fi
 case ${1:-} in
   -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --variant)
+    variant=${2:-}
+    [[ $variant =~ ^[a-z0-9_-]+$ ]] || die "--variant needs a name (a-z, 0-9, _ and -; see --help)"
+    [ -f "$root/tests/guest/linux/$variant.config" ] || die "no variant '$variant': tests/guest/linux/$variant.config missing"
+    [ $# -eq 2 ] || die "unexpected argument '${3:-}' (see --help)" ;;
   "") ;;
   *) die "unexpected argument '$1' (see --help)" ;;
 esac
@@ -60,6 +83,17 @@ for t in make flex bison bc xz flock sha256sum; do
 done
 
 hash_of() { sha256sum | cut -c1-16; }
+if [ -n "$variant" ]; then
+  # The variant's fragment: linux.config without the symbols the variant
+  # sets, then the variant's lines (so the check below holds for every line).
+  vfrag=$root/tests/guest/linux/$variant.config
+  names=$(grep -oE '^(# )?CONFIG_[A-Za-z0-9_]+' "$vfrag" | sed 's/^# //' | sort -u)
+  mkdir -p "$cache/$variant"
+  frag=$cache/$variant/fragment.config
+  { grep -vwF -f <(echo "$names") "$root/tests/guest/linux/linux.config"; echo "# variant $variant"; cat "$vfrag"; } >"$frag.tmp"
+  mv "$frag.tmp" "$frag"
+  cache=$cache/$variant
+fi
 src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || stat -c %s "$src_tar")
 k1=$( { cat "$frag"; echo "$src_version"; "${cross}gcc" --version | head -n1; } | hash_of)
 k2=$( { echo "$k1"; cat "$init_src" "$race_src" "$0"; } | hash_of)
@@ -70,10 +104,14 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 
-if [ -f "$out/Image" ] && [ -f "$out/Image-bare" ] && [ -f "$out/initramfs.cpio" ]; then
+if [ -f "$out/Image" ] && { [ -n "$variant" ] || [ -f "$out/Image-bare" ]; } && [ -f "$out/initramfs.cpio" ]; then
   log "cached: $out"
   echo "$out"
   exit 0
+fi
+if [ $if_built = 1 ]; then
+  log "not built: $out (run scripts/guest/build-linux.sh${variant:+ --variant $variant})"
+  exit 3
 fi
 
 t0=$(date +%s)
@@ -147,16 +185,18 @@ file /init $tmp/init 0755 0 0
 EOF
 
 # ---- the kernel without, then with, the built-in initramfs ----
-set_initramfs ""
-log "building Image-bare (a cold build, extraction included, takes about 3 minutes on 2 cores)"
-kmake Image
-cp "$tree/build/arch/riscv/boot/Image" "$tmp/Image-bare"
-cp "$tree/build/vmlinux" "$tmp/vmlinux-bare"
-"$tree/build/usr/gen_init_cpio" -t "$(date -d "$KBUILD_BUILD_TIMESTAMP" +%s)" "$tmp/initramfs.list" >"$tmp/initramfs.cpio"
-
+if [ -z "$variant" ]; then
+  set_initramfs ""
+  log "building Image-bare (a cold build, extraction included, takes about 3 minutes on 2 cores)"
+  kmake Image
+  cp "$tree/build/arch/riscv/boot/Image" "$tmp/Image-bare"
+  cp "$tree/build/vmlinux" "$tmp/vmlinux-bare"
+fi
 set_initramfs "$tmp/initramfs.list"
-log "building Image (initramfs built in)"
+
+log "building Image (initramfs built in)${variant:+, variant $variant}"
 kmake Image
+"$tree/build/usr/gen_init_cpio" -t "$(date -d "$KBUILD_BUILD_TIMESTAMP" +%s)" "$tmp/initramfs.list" >"$tmp/initramfs.cpio"
 cp "$tree/build/arch/riscv/boot/Image" "$tmp/Image"
 cp "$tree/build/vmlinux" "$tmp/vmlinux"
 cp "$tree/build/.config" "$tmp/config"

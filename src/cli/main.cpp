@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -18,6 +21,7 @@
 #include "coremu/console.h"
 #include "coremu/debug.h"
 #include "coremu/det_runner.h"
+#include "coremu/progress.h"
 #include "coremu/runner.h"
 #include "replay/journal.h"
 #include "replay/timeline.h"
@@ -211,10 +215,43 @@ int finish_replay(const cli::Command& cmd, replay::LogReader& reader, replay::Re
   return det.reached_end_of_log() ? end->exit_status : status;
 }
 
+// Runs f(); if it takes more than a second, says `what` on the progress
+// line's terminal meanwhile (hashing a large disk image takes a while).
+template <class F>
+auto announce_if_slow(coremu::ProgressLine& progress, const std::string& what, F f) {
+  if (!progress.active()) return f();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread t([&] {
+    std::unique_lock<std::mutex> lk(mu);
+    if (!cv.wait_for(lk, std::chrono::seconds(1), [&] { return done; })) progress.message("coremu: " + what + " ...");
+  });
+  struct Join {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& done;
+    std::thread& t;
+    ~Join() {
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        done = true;
+      }
+      cv.notify_all();
+      t.join();
+    }
+  } join{mu, cv, done, t};
+  return f();
+}
+
 // --deterministic, `coremu record` and `coremu replay`.
 int run_deterministic(const cli::Command& cmd, cli::Options opts) {
   std::unique_ptr<replay::LogReader> reader;
   coremu::DetOptions dopt;
+  auto debugged_run = [&] { return cmd.repl || !cmd.gdb.empty() || opts.repl || !opts.gdb.empty(); };
+  // The progress line (stderr, a terminal only; not under a debugger, whose
+  // console the terminal is).
+  std::unique_ptr<coremu::ProgressLine> progress;
   if (cmd.kind == cli::Command::kReplay) {
     reader = std::make_unique<replay::LogReader>(cmd.log);
     const replay::Header& h = reader->header();
@@ -239,11 +276,13 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     } catch (const replay::LogError& e) {
       throw replay::LogError(fmt::format("'{}': {}", cmd.log, e.what()));
     }
+    progress = std::make_unique<coremu::ProgressLine>(STDERR_FILENO, !cmd.quiet && !debugged_run());
     if (opts.machine.smp != h.harts)
       throw replay::LogError(fmt::format("'{}' holds a {}-hart recording but its options give {}", cmd.log, h.harts,
                                          opts.machine.smp));
     try {
-      replay::check_images(h, opts.machine);
+      announce_if_slow(*progress, "replay: hashing the images to check them against the log",
+                       [&] { replay::check_images(h, opts.machine); });
     } catch (const replay::LogError& e) {
       throw replay::LogError(fmt::format("'{}': {}", cmd.log, e.what()));
     }
@@ -255,6 +294,8 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     if (opts.quantum) dopt.quantum = opts.quantum;
     if (opts.chaos) dopt.chaos_seed = opts.chaos_seed;
   }
+  if (!progress)
+    progress = std::make_unique<coremu::ProgressLine>(STDERR_FILENO, !cmd.quiet && !opts.quiet && !debugged_run());
   if (cmd.kind == cli::Command::kRecord && (opts.repl || !opts.gdb.empty()))
     throw machine::ConfigError("record: a recording cannot be debugged while it runs; record it, then debug it "
                                "with 'coremu replay FILE --repl' or 'coremu replay FILE -s -S'");
@@ -268,7 +309,8 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     replay::Header h;
     h.coremu_version = COREMU_VERSION;
     h.args = cli::recorded_args(cmd.machine_args);  // what shapes the machine; no host-side choices
-    h.images = replay::machine_images(opts.machine);
+    h.images = announce_if_slow(*progress, "record: hashing the images for the log",
+                                [&] { return replay::machine_images(opts.machine); });
     h.harts = opts.machine.smp;
     h.quantum = dopt.quantum;
     h.chaos = dopt.chaos_seed.has_value();
@@ -296,6 +338,14 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
     serial = std::make_unique<coremu::FileBackend>(opts.machine.serial);
     m.set_serial_backend(det.output(serial.get()));
   }
+  if (progress->active())
+    det.set_progress(progress.get(), [&](coremu::ProgressLine::Status& st) {
+      if (rec) st.log_bytes = static_cast<int64_t>(rec->bytes());
+      if (rep && rep->end() && rep->end()->global_steps)
+        st.fraction = double(st.pos) / double(rep->end()->global_steps);
+      else if (rep && reader->truncated() && reader->covered_slice())
+        st.fraction = double(det.slices()) / double(reader->covered_slice());
+    });
   std::unique_ptr<coremu::StdinReader> input;
   bool debugged = cmd.repl || !cmd.gdb.empty() || opts.repl || !opts.gdb.empty();
   if (!rep && opts.machine.serial == "stdio" && !debugged)
@@ -321,6 +371,8 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
   else
     status = run_machine();
   input.reset();
+  det.set_progress(nullptr);
+  progress->erase();
   if (timeline) {
     std::string err;
     timeline->uninstall();
@@ -337,8 +389,9 @@ int run_deterministic(const cli::Command& cmd, cli::Options opts) {
   if (rec) {
     rec->finish(det.slices(), status, det.steps(), digest);
     fmt::print(stderr, "final state digest: {:016x}\n", digest);
-    fmt::print(stderr, "coremu: recorded {} steps in {} slices to '{}' ({} bytes)\n", det.steps(), det.slices(),
-               cmd.log, rec->bytes());
+    fmt::print(stderr, "coremu: recorded {} steps in {} slices to '{}' ({} bytes, {:.1f} per million steps; {} "
+               "interrupt and {} digest records)\n", det.steps(), det.slices(), cmd.log, rec->bytes(),
+               det.steps() ? double(rec->bytes()) * 1e6 / double(det.steps()) : 0.0, rec->interrupts(), rec->digests());
     return status;
   }
   if (!rep) {

@@ -262,6 +262,7 @@ class Parser {
   }
   void log_file(const std::string& opt, const std::string& arg) { o_.machine.log_file = file_arg(opt, arg); }
   void perfmap(const std::string&, const std::string&) { o_.machine.perfmap = true; }
+  void quiet(const std::string&, const std::string&) { o_.quiet = true; }
   void clock(const std::string& opt, const std::string& arg) {
     if (arg != "host" && arg != "scaled")
       fail(opt, fmt::format("clock '{}' is not valid (host or scaled)", shown(arg)));
@@ -373,6 +374,7 @@ constexpr OptionSpec kOptions[] = {
      "run every hart on one host thread in slices, time from instruction counts: the same run every time"},
     {"quantum", "", "N", &Parser::quantum, "deterministic mode: steps a hart runs per slice (default 10000)"},
     {"chaos", "", "SEED", &Parser::chaos, "deterministic mode: vary slices and hart order from SEED, to expose races"},
+    {"q", "quiet", "", &Parser::quiet, "deterministic mode, record, replay: no progress line on stderr"},
     {"help", "h", "", &Parser::help, "print this help and exit"},
     {"version", "", "", &Parser::version, "print the version and exit"},
 };
@@ -847,6 +849,8 @@ Command parse_command(const std::vector<std::string>& args) {
       if (is(args[i], "o")) {
         c.log = value(i, args[i]);
         if (c.log.empty()) throw ConfigError("record: -o needs a file name");
+      } else if (is(args[i], "q") || is(args[i], "quiet")) {
+        c.quiet = true;  // how the recording looks, not what it records: not in the log
       } else {
         c.machine_args.push_back(args[i]);
       }
@@ -859,6 +863,8 @@ Command parse_command(const std::vector<std::string>& args) {
     const std::string& w = args[i];
     if (is(w, "repl")) {
       c.repl = true;
+    } else if (is(w, "q") || is(w, "quiet")) {
+      c.quiet = true;
     } else if (is(w, "s")) {
       c.gdb = "tcp:127.0.0.1:1234";
     } else if (is(w, "S")) {
@@ -898,7 +904,7 @@ Command parse_command(const std::vector<std::string>& args) {
     } else {
       throw ConfigError(fmt::format("replay: unexpected '{}' (the machine options come from the log; "
                                     "replay takes FILE, --repl, -s, -S, -gdb DEV, -serial DEV, -nographic, --to POS, "
-                                    "--symbols ELF, --events FILE, --watch SYM[:LEN], -accel tcg,jit=on|off)",
+                                    "--symbols ELF, --events FILE, --watch SYM[:LEN], -accel tcg,jit=on|off, -q)",
                                     shown(w)));
     }
   }
@@ -915,7 +921,7 @@ std::string help_text() {
   std::string out =
       "usage: coremu [options]\n"
       "       coremu record -o FILE [options]        record a deterministic run\n"
-      "       coremu replay FILE [--repl|-s|-gdb DEV] [-S] [-serial DEV] [--to POS] [--symbols ELF]\n"
+      "       coremu replay FILE [--repl|-s|-gdb DEV] [-S] [-serial DEV] [--to POS] [--symbols ELF] [-q]\n"
       "                          [--events OUT.json [--watch SYM[:LEN]]]   replay (and debug) a recording\n"
       "A parallel RISC-V (RV64GC) emulator of QEMU's virt board; options follow qemu-system-riscv64.\n"
       "Without arguments it runs the bundled demo guest. Options take one dash or two.\n\n";

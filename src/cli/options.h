@@ -42,6 +42,7 @@ struct Options {
   uint64_t quantum = 0;        // --quantum N: steps per slice (0: the default)
   bool chaos = false;          // --chaos SEED: vary slices and hart order from SEED
   uint64_t chaos_seed = 0;
+  bool quiet = false;          // -q: no progress line on stderr (deterministic mode)
 };
 
 // `coremu record ...` and `coremu replay ...` (anything else is a plain run).
@@ -51,6 +52,7 @@ struct Command {
   std::string log;                        // kRecord: -o FILE; kReplay: the log to replay
   // kReplay only: how to look at the replay (the machine comes from the log).
   bool repl = false, gdb_wait = false;
+  bool quiet = false;                     // kRecord, kReplay: -q, no progress line (not part of the machine)
   std::string gdb;                        // as Options::gdb
   std::string serial = "stdio";           // -serial DEV, as MachineConfig::serial (a log's is never used)
   bool has_to = false;

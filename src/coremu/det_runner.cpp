@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <functional>
 #include <thread>
 
 #include "machine/checkpoint.h"
@@ -15,7 +16,10 @@ class DetRunner::Output final : public machine::CharBackend {
  public:
   Output(DetRunner& r, machine::CharBackend* real) : r_(r), real_(real) {}
   void write(const uint8_t* data, size_t len) override {
-    if (r_.cur_pos() >= r_.shown_pos_) real_->write(data, len);
+    if (r_.cur_pos() < r_.shown_pos_ || len == 0) return;
+    if (r_.progress_) r_.progress_->before_output();
+    real_->write(data, len);
+    if (r_.progress_) r_.progress_->after_output(data[len - 1]);
   }
 
  private:
@@ -54,10 +58,37 @@ uint64_t DetRunner::cur_pos() const {
   return pos_ + (h.current_icount() + h.traps() - run_base_);
 }
 
-uint64_t DetRunner::now() { return cur_pos() / kStepsPerTick + s_.idle_ticks; }
+uint64_t DetRunner::time_fp(uint64_t k, unsigned r) {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(k) << 32) / (kStepsPerTick * std::max(1u, r)));
+}
+
+uint64_t DetRunner::now() {
+  if (!s_.in_slice) return s_.ticks + (s_.tick_frac >> 32);
+  uint64_t f = s_.tick_frac + time_fp(cur_pos() - s_.slice_pos, s_.slice_runnable);
+  return s_.ticks + (f >> 32);
+}
+
+void DetRunner::end_slice() {
+  uint64_t f = s_.tick_frac + time_fp(pos_ - s_.slice_pos, s_.slice_runnable);
+  s_.ticks += f >> 32;
+  s_.tick_frac = f & 0xffffffffull;
+  s_.slice_pos = pos_;
+  s_.in_slice = false;
+}
+
+void DetRunner::set_asleep(unsigned i, bool v) {
+  if (s_.asleep[i] == v) return;
+  s_.asleep[i] = v;
+  if (v) --s_.runnable;
+  else
+    ++s_.runnable;
+}
 
 void DetRunner::set_line(unsigned hart, rv64::Irq irq, bool level) {
-  if (m_ && hart < n_) m_->hart(hart).set_irq_line(irq, level);
+  if (m_ && hart < n_) {
+    m_->hart(hart).set_irq_line(irq, level);
+    touch(hart);
+  }
 }
 
 void DetRunner::on_interrupt(rv64::Hart& h, uint64_t cause) {
@@ -74,17 +105,81 @@ uint64_t DetRunner::next_rand() {
   return z ^ (z >> 31);
 }
 
+void DetRunner::touch(unsigned i) {
+  if (i < n_ && !is_dirty_[i]) {
+    is_dirty_[i] = 1;
+    dirty_.push_back(i);
+  }
+}
+
+void DetRunner::touch_all() {
+  for (unsigned i = 0; i < n_; ++i) touch(i);
+}
+
+void DetRunner::arm(unsigned i, uint64_t t) {
+  // Only deadlines still to come: a passed one has had its effect (the line
+  // stays up until mtimecmp or stimecmp is written, which touches the hart).
+  uint64_t d = ~0ull;
+  uint64_t c = m_->mtimecmp(i), s = m_->hart(i).sstc_deadline();
+  if (c > t) d = c;
+  if (s > t) d = std::min(d, s);
+  // The heap holds an entry {due_[i], i} for every armed hart: push only a
+  // changed deadline (the current hart is looked at after every slice; a
+  // push each time would grow the heap without bound).
+  if (d == due_[i]) return;
+  due_[i] = d;
+  if (d != ~0ull) {
+    heap_.push_back({d, i});
+    std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+  }
+}
+
 void DetRunner::update_timers() {
+  // The same as evaluating every hart here (each hart's lines only change
+  // when time passes one of its deadlines or something touches it), at a
+  // cost that does not grow with the number of harts.
   uint64_t t = now();
-  for (unsigned i = 0; i < n_; ++i) {
+  auto eval = [&](unsigned i) {
     rv64::Hart& h = m_->hart(i);
     h.set_irq_line(rv64::kMTI, t >= m_->mtimecmp(i));
     h.update_sstc(t);
     if (s_.asleep[i] && h.wfi_wakeup_pending()) {
-      s_.asleep[i] = 0;
+      set_asleep(i, false);
       h.set_in_wfi(false);
     }
+    arm(i, t);
+  };
+  while (!heap_.empty() && heap_.front().first <= t) {
+    auto [d, i] = heap_.front();
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+    heap_.pop_back();
+    if (due_[i] == d && !is_dirty_[i]) eval(i);
   }
+  for (unsigned i : dirty_) {
+    is_dirty_[i] = 0;
+    eval(i);
+  }
+  dirty_.clear();
+  if (heap_.size() > 4 * n_ + 64) {  // drop the stale entries (and duplicates)
+    std::vector<std::pair<uint64_t, unsigned>> live;
+    std::vector<uint8_t> seen(n_, 0);
+    for (auto& e : heap_)
+      if (due_[e.second] == e.first && !seen[e.second]) {
+        seen[e.second] = 1;
+        live.push_back(e);
+      }
+    heap_.swap(live);
+    std::make_heap(heap_.begin(), heap_.end(), std::greater<>());
+  }
+}
+
+void DetRunner::draw_progress() {
+  ProgressLine::Status st;
+  st.pos = pos_;
+  st.running = s_.runnable;
+  st.asleep = n_ - s_.runnable;
+  if (progress_fill_) progress_fill_(st);
+  progress_->maybe_draw(st);
 }
 
 void DetRunner::check_digest() {
@@ -118,6 +213,9 @@ void DetRunner::restore(const Ckpt& c) {
   if (journal_) journal_->rewind(keep.s.mark);
   next_ck_pos_ = keep.s.pos + opt_.checkpoint_interval;
   std::fill(reported_pc_.begin(), reported_pc_.end(), ~0ull);
+  heap_.clear();
+  std::fill(due_.begin(), due_.end(), ~0ull);
+  touch_all();
   divergence_.clear();
   if (rewind_hook_) rewind_hook_();
 }
@@ -173,10 +271,13 @@ StopEvent DetRunner::advance(const Limits& lim) {
     if (m_->reboot_requested()) {
       m_->clear_reboot();
       m_->reset();
+      if (s_.in_slice) end_slice();
       std::fill(s_.asleep.begin(), s_.asleep.end(), 0);
-      s_.in_slice = false;
+      s_.runnable = n_;
+      touch_all();
     }
     if (!s_.in_slice) {
+      if (progress_ && (++progress_calls_ & 63) == 0) draw_progress();
       maybe_checkpoint();
       if (journal_) journal_->sync(slice_, false);
       // ---- start the next slice ----
@@ -201,7 +302,10 @@ StopEvent DetRunner::advance(const Limits& lim) {
         }
       }
       update_timers();
-      if (journal_ && slice_ % opt_.digest_interval == 0) check_digest();
+      if (journal_ && pos_ >= s_.next_digest) {
+        check_digest();
+        s_.next_digest = pos_ + opt_.digest_interval;
+      }
       if (!divergence_.empty()) {
         diverged_ = true;
         return stop_here(StopReason::kDivergence);
@@ -219,11 +323,15 @@ StopEvent DetRunner::advance(const Limits& lim) {
       if (pick < 0) {
         // Every hart sleeps: jump time to the next deadline, or wait for input.
         uint64_t t = now(), due = ~0ull;
-        for (unsigned i = 0; i < n_; ++i)
-          due = std::min({due, m_->mtimecmp(i), m_->hart(i).sstc_deadline()});
+        while (!heap_.empty() && due_[heap_.front().second] != heap_.front().first) {
+          std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+          heap_.pop_back();
+        }
+        if (!heap_.empty()) due = heap_.front().first;
         ++slice_;
         if (due != ~0ull && due > t) {
-          s_.idle_ticks += due - t;
+          s_.ticks = due;
+          s_.tick_frac = 0;
           continue;
         }
         if (replay) {
@@ -233,6 +341,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
         }
         // Only input can wake a hart now.
         if (journal_) journal_->sync(slice_, true);
+        if (progress_) draw_progress();
         std::unique_lock<std::mutex> lk(in_mu_);
         in_cv_.wait(lk, [&] {
           return !input_.empty() || stop_.load() || pause_req_.load();
@@ -247,6 +356,8 @@ StopEvent DetRunner::advance(const Limits& lim) {
       s_.cur = static_cast<unsigned>(pick);
       cur_hart_.store(s_.cur, std::memory_order_relaxed);
       s_.slice_end = m_->hart(s_.cur).steps() + q;
+      s_.slice_pos = pos_;
+      s_.slice_runnable = s_.runnable;
       s_.in_slice = true;
     }
     // ---- just before the current hart's next step: the points stops land on ----
@@ -281,6 +392,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
     if (e == rv64::Exit::kBudget && h.debug_hit().kind != rv64::DebugHit::kNone) e = rv64::Exit::kDebug;
     pos_ += h.steps() - run_base_;
     shown_pos_ = std::max(shown_pos_, pos_);
+    touch(s_.cur);  // it may have written stimecmp, menvcfg or mie, or gone to sleep
     if (!divergence_.empty()) {
       diverged_ = true;
       return stop_here(StopReason::kDivergence);
@@ -290,7 +402,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
     switch (e) {
       case rv64::Exit::kWfi:
         if (!h.wfi_wakeup_pending()) {
-          s_.asleep[s_.cur] = 1;
+          set_asleep(s_.cur, true);
           h.set_in_wfi(true);
         }
         end = true;
@@ -318,7 +430,7 @@ StopEvent DetRunner::advance(const Limits& lim) {
         break;
     }
     if (end) {  // (after a finished step: the stop comes before whichever hart runs next)
-      s_.in_slice = false;
+      end_slice();
       ++slice_;
     }
   }
@@ -413,6 +525,7 @@ StopEvent DetRunner::reverse_continue() {
 }
 
 StopEvent DetRunner::execute(const Cmd& c) {
+  touch_all();  // a debugger may have written registers, CSRs or the CLINT
   switch (c.kind) {
     case Cmd::kContinue:
       return advance(Limits{});
@@ -441,6 +554,12 @@ int DetRunner::run(machine::Machine& m) {
   s_.cur = n_ - 1;  // round robin starts at hart 0
   s_.rng = opt_.chaos_seed.value_or(0);
   s_.asleep.assign(n_, 0);
+  s_.runnable = n_;
+  dirty_.clear();
+  is_dirty_.assign(n_, 0);
+  due_.assign(n_, ~0ull);
+  heap_.clear();
+  touch_all();
   cur_hart_.store(0);
   reported_pc_.assign(n_, ~0ull);
   for (unsigned i = 0; i < n_; ++i) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "coremu/control.h"
+#include "coremu/progress.h"
 #include "machine/device.h"
 #include "machine/machine.h"
 
@@ -34,7 +35,10 @@ namespace coremu {
 struct DetOptions {
   uint64_t quantum = 10'000;           // steps per slice
   std::optional<uint64_t> chaos_seed;  // vary slices and the hart order from this seed
-  uint64_t digest_interval = 1024;     // slices between hart-state digests (record/replay)
+  // Global steps between hart-state digests (record/replay): a digest at the
+  // first slice start at or past each multiple. In steps, not slices: idle
+  // harts make many short slices.
+  uint64_t digest_interval = 1ull << 24;
   uint64_t checkpoint_interval = 20'000'000;  // steps between checkpoints (reverse execution)
 };
 
@@ -80,6 +84,12 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   // (enable_debug), it returns only after stop().
   int run(machine::Machine& m);
   void set_journal(Journal* j) { journal_ = j; }
+  // A progress line, drawn between slices (and erased around guest output);
+  // `fill` adds what the scheduler does not know (log bytes, replay fraction).
+  void set_progress(ProgressLine* p, std::function<void(ProgressLine::Status&)> fill = {}) {
+    progress_ = p;
+    progress_fill_ = std::move(fill);
+  }
   // Replay without a debugger: stop (and return) at this position.
   void set_stop_at(uint64_t pos) { stop_at_ = pos; }
   // Replay: where the recording ended (its end record's position): the
@@ -106,10 +116,20 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
 
   // machine::HartLines, machine::Clock (scheduler thread)
   void set_line(unsigned hart, rv64::Irq irq, bool level) override;
-  void timer_changed(unsigned hart) override {}
+  // A CLINT mtimecmp write or an SBI wake-up (kick): the hart's timer
+  // line and sleep are looked at again when the next slice starts.
+  void timer_changed(unsigned hart) override { touch(hart); }
   uint64_t now() override;
-  // Virtual time: steps of all harts per timer tick (10 MHz timebase).
+  // Virtual time: a hart's own steps per timer tick (10 MHz timebase). A
+  // slice of k steps advances time by k / (kStepsPerTick * R) ticks, R being
+  // the number of runnable harts (not asleep in WFI) when the slice starts:
+  // each runnable hart sees kStepsPerTick of its own steps per tick, however
+  // many harts share the one host thread (as the parallel mode's scaled
+  // clock gives each running hart a core's worth of progress). Exact: fixed
+  // point with 32 fraction bits, the same arithmetic in record and replay.
   static constexpr uint64_t kStepsPerTick = 10;
+  // Harts not asleep in WFI (between slices).
+  unsigned runnable() const { return s_.runnable; }
 
   // Control
   void enable_debug(bool start_paused) override;
@@ -148,7 +168,12 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   };
   // Scheduler state saved with each checkpoint.
   struct Sched {
-    uint64_t slice = 0, pos = 0, idle_ticks = 0, rng = 0, slice_end = 0, mark = 0;
+    uint64_t slice = 0, pos = 0, rng = 0, slice_end = 0, mark = 0, next_digest = 0;
+    // Time (see kStepsPerTick): ticks and 2^-32 ticks at the start of the
+    // current slice, the slice's start position and its runnable harts.
+    uint64_t ticks = 0, tick_frac = 0, slice_pos = 0;
+    unsigned slice_runnable = 1;
+    unsigned runnable = 0;  // harts with asleep[i] == 0
     unsigned cur = 0;
     bool in_slice = false;
     std::vector<uint8_t> asleep;
@@ -171,7 +196,16 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   void restore(const Ckpt& c);
   const Ckpt* checkpoint_before(uint64_t pos, int hart, uint64_t hart_steps) const;
   void maybe_checkpoint();
+  // Between slices: timer lines, Sstc and WFI wake-ups of the harts whose
+  // deadline has come or that were touched since, not of every hart.
   void update_timers();
+  void touch(unsigned i);
+  void touch_all();
+  void arm(unsigned i, uint64_t now);  // hart i's next deadline after `now` into the heap
+  // Time advanced by `k` steps of a slice with `r` runnable harts, in 2^-32 ticks.
+  static uint64_t time_fp(uint64_t k, unsigned r);
+  void end_slice();  // the current slice is over: commit its time
+  void set_asleep(unsigned i, bool v);
   uint64_t next_rand();
   StopEvent stop_here(StopReason r);
   StopEvent hit_event(unsigned hart);
@@ -204,6 +238,13 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   std::unique_ptr<Output> out_;
   uint64_t shown_pos_ = 0;  // output up to here has been shown
 
+  // Timers: harts to look at again, and a min-heap of {deadline, hart}
+  // (an entry is stale unless due_[hart] is still its deadline).
+  std::vector<unsigned> dirty_;
+  std::vector<uint8_t> is_dirty_;
+  std::vector<uint64_t> due_;
+  std::vector<std::pair<uint64_t, unsigned>> heap_;
+
   // Reverse execution.
   std::unique_ptr<machine::Checkpoints> ckpts_;
   std::vector<Ckpt> ck_;
@@ -221,6 +262,10 @@ class DetRunner final : public machine::HartLines, public machine::Clock, public
   std::deque<StopEvent> events_;
   std::vector<uint64_t> reported_pc_;  // per hart: the breakpoint/watchpoint stop last reported (step over it)
   std::function<void()> rewind_hook_;  // set_rewind_hook: called after every restore()
+  ProgressLine* progress_ = nullptr;
+  std::function<void(ProgressLine::Status&)> progress_fill_;
+  uint64_t progress_calls_ = 0;
+  void draw_progress();
 };
 
 }  // namespace coremu

@@ -59,10 +59,15 @@ class Recorder final : public coremu::Journal {
   void sync(uint64_t slice, bool now) override;
   void finish(uint64_t slice, int status, uint64_t pos, uint64_t final_digest);
   uint64_t bytes() const { return w_.bytes_written(); }
+  // Records written so far, by kind.
+  uint64_t interrupts() const { return interrupts_; }
+  uint64_t digests() const { return digests_; }
 
  private:
   LogWriter w_;
   std::chrono::steady_clock::time_point last_flush_;
+  std::vector<uint64_t> last_steps_;
+  uint64_t interrupts_ = 0, digests_ = 0;  // each hart's steps at the previous digest (~0: none yet)
 };
 
 class Replayer final : public coremu::Journal {

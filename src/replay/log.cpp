@@ -126,20 +126,27 @@ void encode_record(std::vector<uint8_t>& b, const Record& r, uint64_t prev) {
       b.insert(b.end(), r.bytes.begin(), r.bytes.end());
       break;
     case Record::kInterrupt:
+      // Steps as the traps taken (steps - icount, small), the cause rotated
+      // left by one so the interrupt bit (63) costs one bit, not 10 bytes.
       put_varint(b, r.hart);
       put_varint(b, r.icount);
-      put_varint(b, r.steps);
-      put_varint(b, r.cause);
+      put_varint(b, r.steps - r.icount);
+      put_varint(b, (r.cause << 1) | (r.cause >> 63));
       break;
-    case Record::kDigest:
+    case Record::kDigest: {
       put_varint(b, r.global_steps);
       put_fixed(b, r.digest);
       put_varint(b, r.harts.size());
-      for (auto [steps, hash] : r.harts) {
-        put_varint(b, steps);
-        put_fixed(b, hash);
+      uint64_t next = 0;  // each entry's hart as the gap after the previous one's
+      for (size_t i = 0; i < r.harts.size(); ++i) {
+        uint64_t h = r.digest_harts.empty() ? i : r.digest_harts[i];
+        put_varint(b, h - next);
+        next = h + 1;
+        put_varint(b, r.harts[i].first);
+        put_fixed(b, r.harts[i].second);
       }
       break;
+    }
     case Record::kEnd:
       put_varint(b, r.global_steps);
       put_fixed(b, r.digest);
@@ -166,21 +173,33 @@ Record decode_record(Cursor& c, uint64_t& prev, uint32_t harts) {
       r.bytes.assign(b, b + n);
       break;
     }
-    case Record::kInterrupt:
+    case Record::kInterrupt: {
       r.hart = uint32_t(c.varint_max(harts - 1, "hart"));
       r.icount = c.varint();
-      r.steps = c.varint();
-      r.cause = c.varint();
+      r.steps = r.icount + c.varint();
+      uint64_t rc = c.varint();
+      r.cause = (rc >> 1) | (rc << 63);
       break;
+    }
     case Record::kDigest: {
       r.global_steps = c.varint();
       r.digest = c.fixed();
-      size_t n = c.count(9, harts, "digest hart count");
+      size_t n = c.count(10, harts, "digest hart count");
       r.harts.resize(n);
-      for (auto& [steps, hash] : r.harts) {
-        steps = c.varint();
-        hash = c.fixed();
+      r.digest_harts.resize(n);
+      uint64_t next = 0;
+      bool identity = true;
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t gap = c.varint();
+        if (next >= harts || gap > harts - 1 - next) throw Malformed("digest of a hart that does not exist");
+        uint64_t h = next + gap;
+        r.digest_harts[i] = uint32_t(h);
+        identity = identity && h == i;
+        next = h + 1;
+        r.harts[i].first = c.varint();
+        r.harts[i].second = c.fixed();
       }
+      if (identity) r.digest_harts.clear();
       break;
     }
     case Record::kEnd: {
@@ -203,6 +222,12 @@ void check_record(const Record& r, uint32_t harts) {
     bad("interrupt on hart " + std::to_string(r.hart) + " of " + std::to_string(harts));
   if (r.kind == Record::kDigest && r.harts.size() > harts)
     bad("digest of " + std::to_string(r.harts.size()) + " harts, the machine has " + std::to_string(harts));
+  if (r.kind == Record::kDigest && !r.digest_harts.empty()) {
+    if (r.digest_harts.size() != r.harts.size()) bad("digest_harts and harts differ in length");
+    for (size_t i = 0; i < r.digest_harts.size(); ++i)
+      if (r.digest_harts[i] >= harts || (i > 0 && r.digest_harts[i] <= r.digest_harts[i - 1]))
+        bad("digest_harts must be increasing hart numbers below the hart count");
+  }
   if (r.kind < Record::kInput || r.kind > Record::kEnd) bad("unknown record kind " + std::to_string(r.kind));
 }
 

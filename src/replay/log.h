@@ -37,7 +37,7 @@ struct Header {
   uint64_t quantum = 0;
   bool chaos = false;
   uint64_t chaos_seed = 0;
-  uint64_t digest_interval = 0;  // slices between digest records
+  uint64_t digest_interval = 0;  // global steps between digest records (version 3; slices before)
   bool operator==(const Header&) const = default;
 };
 
@@ -53,7 +53,11 @@ struct Record {
   uint64_t steps = 0;   // kInterrupt: the hart's steps (instructions + traps) when it took it
   uint64_t cause = 0;   // kInterrupt: mcause/scause value (interrupt bit set)
   std::vector<uint8_t> bytes;                        // kInput: bytes given to the device (<= kMaxInputBytes)
-  std::vector<std::pair<uint64_t, uint64_t>> harts;  // kDigest: per hart {steps, state hash} (<= Header::harts)
+  std::vector<std::pair<uint64_t, uint64_t>> harts;  // kDigest: per listed hart {steps, state hash} (<= Header::harts)
+  // kDigest: the hart of each harts[] entry, increasing and < Header::harts;
+  // empty when harts[i] is hart i (every hart listed, the normal form the
+  // reader also returns for 0, 1, 2, ... count-1).
+  std::vector<uint32_t> digest_harts;
   uint64_t global_steps = 0;                         // kDigest, kEnd: virtual time in steps
   uint64_t digest = 0;                               // kDigest: combined; kEnd: final machine state digest
   int32_t exit_status = 0;                           // kEnd
@@ -62,7 +66,12 @@ struct Record {
 };
 
 // Format version written and accepted.
-inline constexpr uint32_t kFormatVersion = 2;
+// 3: digests list only the harts that ran since the previous digest, at an
+// interval in steps; interrupt records store traps and a rotated cause; the
+// deterministic clock follows each runnable hart's steps (recordings of 1
+// do not replay the same); images are hashed block by block (2 was that
+// change alone, never released).
+inline constexpr uint32_t kFormatVersion = 3;
 
 // Limits. The writer refuses larger values (std::invalid_argument: a caller
 // bug); the reader refuses files that claim larger ones.

@@ -110,20 +110,29 @@ TEST(DetRunner, ReplayReportsTheFirstDivergence) {
     EXPECT_EQ(again.digest, rec.digest);
     EXPECT_EQ(again.out, rec.out);
   }
-  // Copy the log, changing hart 2's hash in the second digest record.
+  // Copy the log, changing hart 2's hash in the first digest record after
+  // the first that lists hart 2 (a digest lists the harts that ran since
+  // the one before).
   replay::LogReader reader(path);
   std::string bad = tmpfile("bad");
   int digests = 0;
+  bool changed = false;
   {
     replay::LogWriter w(bad, reader.header());
     while (auto r = reader.next()) {
       if (r->kind == replay::Record::kEnd) break;
-      if (r->kind == replay::Record::kDigest && ++digests == 2) r->harts[2].second ^= 1;
+      if (r->kind == replay::Record::kDigest && ++digests >= 2 && !changed)
+        for (size_t k = 0; k < r->harts.size(); ++k)
+          if ((r->digest_harts.empty() ? k : r->digest_harts[k]) == 2) {
+            r->harts[k].second ^= 1;
+            changed = true;
+          }
       w.add(*r);
     }
     w.flush(~0ull >> 1);
   }
   ASSERT_GE(digests, 2);
+  ASSERT_TRUE(changed);
   replay::LogReader bad_reader(bad);
   replay::Replayer rep(bad_reader);
   DetRunner r(o);

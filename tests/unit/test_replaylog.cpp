@@ -124,6 +124,11 @@ TEST(replaylog, RoundTripAllKinds) {
   for (uint64_t s = 2; s < 3000; s++) {
     if (s % 7 == 0) want.push_back(irq(s, uint32_t(s % 255), s * 99991));
     if (s % 64 == 0) want.push_back(digest(s, 255));
+    if (s % 64 == 32) {  // a digest of some harts only
+      Record d = digest(s, 3);
+      d.digest_harts = {3, 17, 254};
+      want.push_back(d);
+    }
     if (s % 500 == 0) want.push_back(input(s, std::vector<uint8_t>(s, uint8_t(s))));
   }
   want.push_back(irq(~0ull - 1, 0, ~0ull));
@@ -322,13 +327,13 @@ TEST(replaylog, NotALogAndOtherVersions) {
   std::string path = temp_path("version");
   { LogWriter w(path, test_header()); }
   std::vector<uint8_t> b = slurp(path);
-  b[8] = 3;  // format version 3, header checksum made right again
+  b[8] = 4;  // format version 4, header checksum made right again
   uint64_t sum = XXH3_64bits(b.data(), 56);
   for (int i = 0; i < 8; i++) b[56 + i] = uint8_t(sum >> (8 * i));
   EXPECT_EQ(error_of(b),
-            "t.log: replay log format version 3 (written by coremu 0.1.0), but this coremu reads version 2");
+            "t.log: replay log format version 4 (written by coremu 0.1.0), but this coremu reads version 3");
   b.resize(12);  // still names the version when only that much is there
-  EXPECT_EQ(error_of(b), "t.log: replay log format version 3, but this coremu reads version 2");
+  EXPECT_EQ(error_of(b), "t.log: replay log format version 4, but this coremu reads version 3");
   std::remove(path.c_str());
 }
 
@@ -447,6 +452,13 @@ TEST(replaylog, MalformedRecordsAreRefused) {
   EXPECT_EQ(with_chunk({3, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 5}), at + "record 0: digest hart count 5 exceeds 4");
   EXPECT_EQ(with_chunk({3, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 2, 1, 1, 2, 3, 4, 5, 6, 7, 8}),
             at + "record 0: digest hart count 2 exceeds the chunk");
+  // Version 3 digests name their harts by gaps: hart 3 then a gap past the
+  // last hart (4 harts), and a first gap naming hart 4.
+  EXPECT_EQ(with_chunk({3, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 2, 3, 7, 1, 2, 3, 4, 5, 6, 7, 8, 0, 7, 1, 2, 3, 4, 5, 6, 7,
+                        8}),
+            at + "record 0: digest of a hart that does not exist");
+  EXPECT_EQ(with_chunk({3, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 1, 4, 7, 1, 2, 3, 4, 5, 6, 7, 8}),
+            at + "record 0: digest of a hart that does not exist");
   EXPECT_EQ(with_chunk({4, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 0, 0}),
             at + "record 0: data after the end record");
 }
