@@ -93,7 +93,16 @@ struct HartTest : ::testing::Test {
     EXPECT_TRUE(h.csr_read(n, v));
     return v;
   }
-  void SetUp() override { h.reset(kBase); }
+  // PMP entry 0 NAPOT over everything, RWX, as firmware programs it: S and
+  // U mode may access nothing that no entry matches.
+  void open_pmp() {
+    h.csr_write(0x3b0, ~0ull);
+    h.csr_write(0x3a0, 0x1f);
+  }
+  void SetUp() override {
+    h.reset(kBase);
+    open_pmp();
+  }
 };
 
 TEST_F(HartTest, ArithmeticAndExactCount) {
