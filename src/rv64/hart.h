@@ -230,7 +230,8 @@ class Hart {
   void set_priv(Priv p);
 
   // Translates a virtual address as this hart would now for `acc`, without
-  // side effects (no A/D updates, no faults). nullopt if it would fault.
+  // side effects (no A/D updates, no faults). nullopt if it would page
+  // fault. PMP is not applied: a debugger sees memory the hart may not.
   std::optional<uint64_t> translate_debug(uint64_t va, Access acc);
 
   // Drops every decoded block (a debugger writing code). Not from inside
