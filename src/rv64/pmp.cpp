@@ -89,13 +89,26 @@ bool Pmp::allows(uint64_t pa, unsigned len, Access acc, Priv p) const {
 
 Pmp::Page Pmp::page(uint64_t page, Access acc, Priv p) const {
   uint64_t end = page + kPageSize;
+  // M-mode fetches are checked per 16-bit parcel (Hart::fetch_slow), and a
+  // parcel never straddles a 4-byte granule, so it is never matched only
+  // in part: an unlocked entry allows every parcel it matches, and only
+  // locked entries can split or deny an M-mode code page.
+  bool m_fetch = p == kMachine && acc == Access::kExec;
+  bool some_allowed = false;  // (m_fetch) bytes an earlier unlocked entry allows
   for (unsigned i = 0; i < kEntries; ++i) {
     uint64_t lo, hi;
     if (!range(i, lo, hi) || page >= hi || end <= lo) continue;
-    // Entry i is the first to match any byte of the page: it decides the
-    // whole page only if it covers all of it.
-    if (page < lo || end > hi) return Page::kSplit;
-    return grants(i, acc, p) ? Page::kAllow : Page::kDeny;
+    bool whole = page >= lo && end <= hi;
+    if (m_fetch && !(cfg(i) & kL)) {
+      if (whole) return Page::kAllow;
+      some_allowed = true;
+      continue;
+    }
+    // Entry i is the first to match any byte of the page (that is still
+    // undecided): it decides the whole page only if it covers all of it.
+    if (!whole) return Page::kSplit;
+    if (grants(i, acc, p)) return Page::kAllow;
+    return some_allowed ? Page::kSplit : Page::kDeny;
   }
   return p == kMachine ? Page::kAllow : Page::kDeny;
 }

@@ -183,6 +183,14 @@ TEST_F(PmpTest, PageDecisions) {
   EXPECT_EQ(p.page(0x80003000, Access::kRead, kSupervisor), Pmp::Page::kSplit);
   EXPECT_EQ(p.page(0x80000000, Access::kWrite, kMachine), Pmp::Page::kAllow);  // unlocked
   EXPECT_EQ(p.page(0x80003000, Access::kRead, kMachine), Pmp::Page::kSplit);  // (partial matches)
+  // M-mode fetches are 2-byte parcels, which no entry matches in part:
+  // unlocked entries never split an M-mode code page; locked ones do.
+  EXPECT_EQ(p.page(0x80003000, Access::kExec, kMachine), Pmp::Page::kAllow);
+  cfg(2, NAPOT | R | W | L);
+  EXPECT_EQ(p.page(0x80003000, Access::kExec, kMachine), Pmp::Page::kSplit);
+  EXPECT_EQ(p.page(0x80004000, Access::kExec, kMachine), Pmp::Page::kDeny);
+  cfg(1, NA4 | R | L);
+  EXPECT_EQ(p.page(0x80003000, Access::kExec, kMachine), Pmp::Page::kSplit);
 }
 
 // ---- a hart enforcing PMP ----------------------------------------------------------
