@@ -25,6 +25,7 @@ Cause access_fault_for(Access acc) {
 }
 }  // namespace
 
+// The privilege a translation context checks for (Hart::kCtxU, kCtxS, kCtxM = 0, 1, 2).
 static Priv priv_of_ctx(unsigned ctx) { return ctx == 2 ? kMachine : ctx == 1 ? kSupervisor : kUser; }
 
 void Hart::flush_tlb() {

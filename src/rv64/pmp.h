@@ -17,7 +17,8 @@
 //   only when the entry is locked (L). No entry matching: M succeeds, S and
 //   U fail (at least one entry is implemented). So S and U run only once
 //   firmware has programmed an entry, as on hardware (QEMU 7.2 instead
-//   makes mret/sret to S or U illegal while no entry is programmed).
+//   makes an mret to S or U illegal while no entry is programmed; its
+//   sret faults at the first fetch, as here).
 // - A locked entry's pmpcfg byte and pmpaddr ignore writes, and so does
 //   pmpaddr[i-1] when entry i is locked TOR; only reset unlocks.
 // - pmpcfg: bits 5 and 6 read as zero, and W without R is stored without W
