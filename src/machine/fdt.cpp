@@ -19,7 +19,7 @@ namespace machine {
 
 namespace {
 
-constexpr const char* kIsa = "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbs_sstc";
+constexpr const char* kIsa = "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc";
 constexpr uint32_t kUartClockHz = 0x384000;
 constexpr uint64_t k2MiB = 2ull << 20, k3GiB = 3ull << 30;
 

@@ -58,7 +58,7 @@ bool Hart::read_csr(unsigned num, uint64_t& v, bool checked, const Insn* in) {
     return true;
   }
   if (num >= 0x3b0 && num <= 0x3bf) {
-    v = pmpaddr_[num - 0x3b0];
+    v = pmp_.read_addr(num - 0x3b0);
     return true;
   }
   switch (num) {
@@ -100,8 +100,8 @@ bool Hart::read_csr(unsigned num, uint64_t& v, bool checked, const Insn* in) {
     case 0x342: v = mcause_; return true;
     case 0x343: v = mtval_; return true;
     case 0x344: v = mip(); return true;
-    case 0x3a0: v = pmpcfg_[0]; return true;
-    case 0x3a2: v = pmpcfg_[1]; return true;
+    case 0x3a0: v = pmp_.read_cfg(0); return true;
+    case 0x3a2: v = pmp_.read_cfg(1); return true;
     case 0xb00: v = ic + cycle_offset_; return true;
     case 0xb02: v = ic + instret_offset_; return true;
     case 0x7a0: v = tselect_; return true;
@@ -115,10 +115,10 @@ bool Hart::write_csr(unsigned num, uint64_t v, bool checked, const Insn* in) {
   auto irq_changed = [this] { attention_.fetch_or(kIrq, std::memory_order_relaxed); };
   if (num >= 0xc00 && num <= 0xc1f) return !checked;  // read-only (debugger may "write": ignored)
   if ((num >= 0xb03 && num <= 0xb1f) || (num >= 0x323 && num <= 0x33f)) return true;
+  // PMP (pmp.h): a change flushes every TLB context, which holds PMP
+  // decisions for its pages (mmu.cpp, tlb_fill).
   if (num >= 0x3b0 && num <= 0x3bf) {
-    unsigned i = num - 0x3b0;
-    uint8_t cfg = static_cast<uint8_t>(pmpcfg_[i / 8] >> (8 * (i % 8)));
-    if (!(cfg & 0x80)) pmpaddr_[i] = v & ((1ull << 54) - 1);
+    if (pmp_.write_addr(num - 0x3b0, v)) flush_tlb();
     return true;
   }
   switch (num) {
@@ -193,17 +193,9 @@ bool Hart::write_csr(unsigned num, uint64_t v, bool checked, const Insn* in) {
       irq_changed();
       return true;
     }
-    case 0x3a0: case 0x3a2: {
-      uint64_t& cfg = pmpcfg_[num == 0x3a0 ? 0 : 1];
-      uint64_t nv = cfg;
-      for (unsigned b = 0; b < 8; ++b) {
-        uint64_t oldb = (cfg >> (8 * b)) & 0xff, newb = (v >> (8 * b)) & 0x9f;
-        if ((newb & 3) == 2) newb &= ~2ull;  // R=0,W=1 is reserved
-        if (!(oldb & 0x80)) nv = (nv & ~(0xffull << (8 * b))) | (newb << (8 * b));
-      }
-      cfg = nv;
+    case 0x3a0: case 0x3a2:
+      if (pmp_.write_cfg(num == 0x3a0 ? 0 : 1, v)) flush_tlb();
       return true;
-    }
     case 0xb00: case 0xb02: {
       // The write replaces the writing instruction's own increment: the
       // next instruction reads exactly v (Zicsr). Without an instruction

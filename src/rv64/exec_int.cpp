@@ -1,5 +1,5 @@
 // Handlers for the integer instructions: RV64I, M, A, Zicsr, Zifencei,
-// Zba/Zbb/Zbs and the privileged instructions. One short definition each.
+// Zba/Zbb/Zbc/Zbs and the privileged instructions. One short definition each.
 #include <atomic>
 #include <bit>
 
@@ -313,6 +313,19 @@ static inline uint64_t orc_b(uint64_t v) {
 }
 ALU(orc_b, orc_b(RS1))
 ALU(rev8, __builtin_bswap64(RS1))
+
+// ---- Zbc ----
+// The carry-less product of two 64-bit values: all 127 bits. clmul keeps
+// bits 63:0, clmulh bits 127:64, clmulr bits 126:63.
+static unsigned __int128 clmul128(uint64_t a, uint64_t b) {
+  unsigned __int128 p = 0;
+  for (unsigned i = 0; i < 64; ++i)
+    if ((b >> i) & 1) p ^= static_cast<unsigned __int128>(a) << i;
+  return p;
+}
+ALU(clmul, static_cast<uint64_t>(clmul128(RS1, RS2)))
+ALU(clmulh, static_cast<uint64_t>(clmul128(RS1, RS2) >> 64))
+ALU(clmulr, static_cast<uint64_t>(clmul128(RS1, RS2) >> 63))
 
 // ---- Zbs ----
 ALU(bclr, RS1 & ~(1ull << (RS2 & 63)))

@@ -81,8 +81,7 @@ void Hart::reset(uint64_t reset_pc) {
   stimecmp_ = ~0ull;
   sstc_pending_ = false;
   cycle_offset_ = instret_offset_ = 0;
-  std::fill(std::begin(pmpcfg_), std::end(pmpcfg_), 0);
-  std::fill(std::begin(pmpaddr_), std::end(pmpaddr_), 0);
+  pmp_.reset();
   tselect_ = 0;
   frm = fflags = 0;
   resv_addr = ~0ull;
@@ -283,8 +282,9 @@ void Hart::set_translator(jit::Translator* t) {
 bool Hart::fetch_slow(uint64_t va, uint16_t& half) {
   TlbEntry* e = tlb_entry(va, Access::kExec);
   if (!e) return false;
-  if (e->tag & (kPageSize - 1)) {  // not directly executable memory
-    trap(kInsnAccessFault, va);
+  uint64_t flags = e->tag & (kPageSize - 1);
+  if (flags != 0 && (flags != kTlbPmp || !pmp_.allows(va + e->phys_addend, 2, Access::kExec, priv_))) {
+    trap(kInsnAccessFault, va);  // not directly executable memory, or PMP forbids it
     return false;
   }
   half = host_load<uint16_t>(reinterpret_cast<const uint8_t*>(va + e->host_addend));
@@ -297,6 +297,7 @@ Hart::Block* Hart::lookup_block() {
     cur_insns_ = nullptr;  // a fetch fault's trap is between blocks (current_icount)
     e = tlb_entry(pc, Access::kExec);
     if (!e) return nullptr;
+    if (RV_UNLIKELY((e->tag & (kPageSize - 1)) == kTlbPmp)) return pmp_fetch_block(pc + e->phys_addend);
     if (e->tag & (kPageSize - 1)) {
       trap(kInsnAccessFault, pc);
       return nullptr;
@@ -334,6 +335,34 @@ bool Hart::holds(const Block& b, const uint8_t* host) {
     host += in.len;
   }
   return true;
+}
+
+// A page that PMP splits for fetches in this mode: each instruction is
+// checked (parcel by parcel, in fetch_slow) and decoded alone into
+// pmp_block_, which is never cached nor translated, so nothing fetched from
+// such a page runs unchecked (the itlb entry's flag also keeps loop_back()
+// from re-running it).
+Hart::Block* Hart::pmp_fetch_block(uint64_t pa) {
+  Block& b = pmp_block_;
+  b = Block{};
+  b.pa = pa;
+  b.va = pc;
+  b.n = 1;
+  b.no_jit = true;
+  if (RV_UNLIKELY(!breakpoints_.empty()) && has_breakpoint(pc)) {
+    b.insns[0].fn = &Hart::exec_breakpoint;
+    b.insns[0].len = 2;
+    return &b;
+  }
+  uint16_t lo, hi;
+  if (!fetch_slow(pc, lo)) return nullptr;
+  uint32_t raw = lo;
+  if ((raw & 3) == 3) {
+    if (!fetch_slow(pc + 2, hi)) return nullptr;
+    raw |= uint32_t{hi} << 16;
+  }
+  b.insns[0] = decode(raw);
+  return &b;
 }
 
 Hart::Block* Hart::build_block(uint64_t pa) {

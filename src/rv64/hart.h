@@ -20,6 +20,7 @@
 
 #include "rv64/bus.h"
 #include "rv64/insn.h"
+#include "rv64/pmp.h"
 
 #if defined(__GNUC__)
 #define RV_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -228,7 +229,8 @@ class Hart {
   void set_priv(Priv p);
 
   // Translates a virtual address as this hart would now for `acc`, without
-  // side effects (no A/D updates, no faults). nullopt if it would fault.
+  // side effects (no A/D updates, no faults). nullopt if it would page
+  // fault. PMP is not applied: a debugger sees memory the hart may not.
   std::optional<uint64_t> translate_debug(uint64_t va, Access acc);
 
   // Drops every decoded block this hart holds (a debugger writing code,
@@ -409,6 +411,9 @@ class Hart {
   };
   static constexpr unsigned kTlbBits = 9, kTlbSize = 1u << kTlbBits;
   static constexpr uint64_t kTlbInvalid = 1ull << 11;
+  // PMP splits the entry's physical page for its access kind and privilege:
+  // every access through it asks pmp_ (the other flags are in mmu.cpp).
+  static constexpr uint64_t kTlbPmp = 1ull << 6;
   struct Tlb {
     TlbEntry e[3][kTlbSize];  // indexed by Access
   };
@@ -436,6 +441,9 @@ class Hart {
   static constexpr unsigned kMaxLoopInsns = 1024;
 
   Block* lookup_block();
+  // The instruction at pc on a page PMP splits for fetches (see hart.cpp).
+  Block* pmp_fetch_block(uint64_t pa);
+  Block pmp_block_{};
   Block* build_block(uint64_t pa);
   // True if the code at `host` is still the instructions of b (a shared
   // block is checked before a hart adopts it: see lookup_block).
@@ -477,6 +485,9 @@ class Hart {
   // The TLB entry translating va for acc in the current context, filled if
   // needed (its tag may still carry slow-path flags); nullptr after a fault.
   TlbEntry* tlb_entry(uint64_t va, Access acc);
+  // PMP check of an access through TLB entry e that carries kTlbPmp; on a
+  // denial raises the access fault for va and returns false.
+  bool pmp_ok(uint64_t va, const TlbEntry* e, unsigned len, Access acc);
   // Page walk proper; returns the physical address or nullopt.
   std::optional<uint64_t> walk(uint64_t va, Access acc, unsigned ctx, bool update_ad);
 
@@ -537,7 +548,7 @@ class Hart {
   uint64_t mcountinhibit_ = 0, stimecmp_ = ~0ull, mseccfg_ = 0;
   int64_t cycle_offset_ = 0, instret_offset_ = 0;
   bool sstc_pending_ = false;
-  uint64_t pmpcfg_[2] = {}, pmpaddr_[16] = {};
+  Pmp pmp_;
   uint64_t tselect_ = 0;
 
   // Translation contexts: which TLB serves instruction fetch and data.

@@ -91,8 +91,8 @@ static void fields(IO& io, Hart& h, uint32_t& magic, uint32_t& hartid, uint8_t& 
   io.s64(h.cycle_offset_);
   io.s64(h.instret_offset_);
   io.b(h.sstc_pending_);
-  for (auto& v : h.pmpcfg_) io.w64(v);
-  for (auto& v : h.pmpaddr_) io.w64(v);
+  for (auto& v : h.pmp_.cfg_words()) io.w64(v);
+  for (auto& v : h.pmp_.addr_words()) io.w64(v);
   io.w64(h.tselect_);
   io.w8(h.frm);
   io.w8(h.fflags);

@@ -10,6 +10,7 @@ constexpr uint64_t kFlagMmio = 1ull << 10;  // page is not host memory: use the 
 constexpr uint64_t kFlagCode = 1ull << 9;   // write entry for a page holding decoded code
 constexpr uint64_t kFlagWatch = 1ull << 8;  // a debugger watchpoint covers part of the page
 constexpr uint64_t kFlagTrack = 1ull << 7;  // write entry re-armed for dirty tracking: mark the page once
+// (bit 6, Hart::kTlbPmp: PMP splits the page; each access asks Pmp)
 
 namespace pte {
 constexpr uint64_t V = 1, R = 2, W = 4, X = 8, U = 16, G = 32, A = 64, D = 128;
@@ -23,6 +24,9 @@ Cause access_fault_for(Access acc) {
                               : acc == Access::kRead ? kLoadAccessFault : kStoreAccessFault;
 }
 }  // namespace
+
+// The privilege a translation context checks for (Hart::kCtxU, kCtxS, kCtxM = 0, 1, 2).
+static Priv priv_of_ctx(unsigned ctx) { return ctx == 2 ? kMachine : ctx == 1 ? kSupervisor : kUser; }
 
 void Hart::flush_tlb() {
   for (unsigned c = 0; c < 3; ++c)
@@ -49,7 +53,7 @@ void Hart::update_contexts() {
 }
 
 // Result: physical address, or a fault (page fault or, for a page-table
-// access outside RAM, an access fault) encoded in `cause`.
+// access outside RAM or one PMP denies, an access fault) encoded in `cause`.
 struct WalkResult {
   bool ok;
   uint64_t pa;
@@ -57,7 +61,10 @@ struct WalkResult {
   int level = 0;  // 0 for a 4 KiB page, >0 for a superpage
 };
 
-static WalkResult do_walk(Ram& ram, uint64_t satp, uint64_t mstatus, uint64_t va, Access acc,
+// `pmp`: checks the page-table accesses against it as S-mode accesses
+// (reads, and the A/D update as a store), as the spec's walk does; nullptr:
+// unchecked (the debugger's translation).
+static WalkResult do_walk(Ram& ram, const Pmp* pmp, uint64_t satp, uint64_t mstatus, uint64_t va, Access acc,
                           Priv eff, bool update_ad) {
   unsigned mode = static_cast<unsigned>(satp >> 60);
   if (eff == kMachine || mode == 0) return {true, va, kLoadPageFault};
@@ -71,6 +78,7 @@ static WalkResult do_walk(Ram& ram, uint64_t satp, uint64_t mstatus, uint64_t va
   for (int level = static_cast<int>(levels) - 1; level >= 0; --level) {
     uint64_t pte_pa = table + ((va >> (12 + 9 * level)) & 511) * 8;
     if (!ram.contains(pte_pa, 8)) return {false, 0, access_fault_for(acc)};
+    if (pmp && !pmp->allows(pte_pa, 8, Access::kRead, kSupervisor)) return {false, 0, access_fault_for(acc)};
     auto* p = reinterpret_cast<uint64_t*>(ram.ptr(pte_pa));
     std::atomic_ref<uint64_t> ref(*p);
     uint64_t e = ref.load(std::memory_order_acquire);
@@ -98,6 +106,7 @@ static WalkResult do_walk(Ram& ram, uint64_t satp, uint64_t mstatus, uint64_t va
     // Hardware A/D update, atomically with respect to other harts.
     uint64_t want = e | pte::A | (acc == Access::kWrite ? pte::D : 0);
     if (update_ad && want != e) {
+      if (pmp && !pmp->allows(pte_pa, 8, Access::kWrite, kSupervisor)) return {false, 0, access_fault_for(acc)};
       if (!ref.compare_exchange_strong(e, want, std::memory_order_acq_rel)) goto retry;
       ram.note_write(pte_pa, 8);
     }
@@ -108,8 +117,7 @@ static WalkResult do_walk(Ram& ram, uint64_t satp, uint64_t mstatus, uint64_t va
 }
 
 std::optional<uint64_t> Hart::walk(uint64_t va, Access acc, unsigned ctx, bool update_ad) {
-  Priv eff = ctx == kCtxM ? kMachine : ctx == kCtxS ? kSupervisor : kUser;
-  WalkResult r = do_walk(ram_, satp_, mstatus_, va, acc, eff, update_ad);
+  WalkResult r = do_walk(ram_, nullptr, satp_, mstatus_, va, acc, priv_of_ctx(ctx), update_ad);
   if (!r.ok) return std::nullopt;
   return r.pa;
 }
@@ -128,17 +136,30 @@ Hart::TlbEntry* Hart::tlb_entry(uint64_t va, Access acc) {
 
 Hart::TlbEntry* Hart::tlb_fill(uint64_t va, Access acc) {
   unsigned ctx = acc == Access::kExec ? static_cast<unsigned>(itlb_ - tlb_.get()) : dctx_;
-  Priv eff = ctx == kCtxM ? kMachine : ctx == kCtxS ? kSupervisor : kUser;
-  WalkResult r = do_walk(ram_, satp_, mstatus_, va, acc, eff, true);
+  Priv eff = priv_of_ctx(ctx);
+  WalkResult r = do_walk(ram_, &pmp_, satp_, mstatus_, va, acc, eff, true);
   if (!r.ok) {
     trap(r.cause, va);
     return nullptr;
   }
   uint64_t vpage = va & ~(kPageSize - 1), ppage = r.pa & ~(kPageSize - 1);
+  // PMP, decided for the whole page when it can be (pmp.h): a page denied
+  // throughout faults now, a split one is flagged for per-access checks,
+  // an allowed one costs nothing more. Nothing to decide in M mode while
+  // every entry is OFF.
+  uint64_t pmp_flag = 0;
+  if (RV_UNLIKELY(pmp_.enforced(eff))) {
+    Pmp::Page d = pmp_.page(ppage, acc, eff);
+    if (d == Pmp::Page::kDeny) {
+      trap(access_fault_for(acc), va);
+      return nullptr;
+    }
+    if (d == Pmp::Page::kSplit) pmp_flag = kTlbPmp;
+  }
   if (r.level > 0) tlb_has_superpages_ = true;
   TlbEntry& e = tlb_[ctx].e[static_cast<unsigned>(acc)][(va >> kPageShift) & (kTlbSize - 1)];
   uint8_t* host = bus_.direct_page(ppage, acc == Access::kWrite);
-  e.tag = vpage | (host ? 0 : kFlagMmio);
+  e.tag = vpage | (host ? 0 : kFlagMmio) | pmp_flag;
   if (host && acc == Access::kWrite && ram_.contains(ppage)) {
     if (ram_.is_code(ppage)) e.tag |= kFlagCode;
     ram_.mark_dirty(ppage);  // every store through this entry may write the page
@@ -148,6 +169,13 @@ Hart::TlbEntry* Hart::tlb_fill(uint64_t va, Access acc) {
   e.host_addend = host ? reinterpret_cast<intptr_t>(host) - static_cast<intptr_t>(vpage) : 0;
   e.phys_addend = ppage - vpage;
   return &e;
+}
+
+bool Hart::pmp_ok(uint64_t va, const TlbEntry* e, unsigned len, Access acc) {
+  Priv p = acc == Access::kExec ? priv_ : priv_of_ctx(dctx_);
+  if (pmp_.allows(va + e->phys_addend, len, acc, p)) return true;
+  trap(access_fault_for(acc), va);
+  return false;
 }
 
 template <class T>
@@ -166,6 +194,7 @@ bool Hart::load_slow(uint64_t va, T& out) {
   TlbEntry* e = tlb_entry(va, Access::kRead);
   if (!e) return false;
   if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_slow(va, sizeof(T), kWatchRead, MemEvent::kRead, e, 0)) return false;
+  if (RV_UNLIKELY(e->tag & kTlbPmp) && !pmp_ok(va, e, sizeof(T), Access::kRead)) return false;
   if (!(e->tag & kFlagMmio)) {
     out = host_load<T>(reinterpret_cast<const uint8_t*>(va + e->host_addend));
     return true;
@@ -193,6 +222,7 @@ bool Hart::store_slow(uint64_t va, T value) {
       TlbEntry* e = tlb_entry(va + i, Access::kWrite);
       if (!e) return false;
       if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_hit(va + i, 1, kWatchWrite)) return false;
+      if (RV_UNLIKELY(e->tag & kTlbPmp) && !pmp_ok(va + i, e, 1, Access::kWrite)) return false;
       if (e->tag & kFlagMmio) {
         if (!some_io) first_io = va + i;
         some_io = true;
@@ -216,6 +246,7 @@ bool Hart::store_slow(uint64_t va, T value) {
   }
   if (RV_UNLIKELY(e->tag & kFlagWatch) && watch_slow(va, sizeof(T), kWatchWrite, MemEvent::kWrite, e, value))
     return false;
+  if (RV_UNLIKELY(e->tag & kTlbPmp) && !pmp_ok(va, e, sizeof(T), Access::kWrite)) return false;
   uint64_t pa = va + e->phys_addend;
   if (!(e->tag & kFlagMmio)) {
     host_store<T>(reinterpret_cast<uint8_t*>(va + e->host_addend), value);
@@ -262,6 +293,8 @@ uint8_t* Hart::amo_ptr(uint64_t va, unsigned size, bool sc) {
   if (RV_UNLIKELY(e->tag & kFlagWatch) &&
       watch_slow(va, size, kWatchAccess, sc ? MemEvent::kSc : MemEvent::kAmo, e, 0))
     return nullptr;
+  // PMP: W is enough, as R=0 with W=1 cannot be programmed (pmp.h).
+  if (RV_UNLIKELY(e->tag & kTlbPmp) && !pmp_ok(va, e, size, Access::kWrite)) return nullptr;
   if (e->tag & kFlagMmio) {
     trap(kStoreAccessFault, va);
     return nullptr;

@@ -1,4 +1,4 @@
-/* Zba, Zbb and Zbs: every instruction with hand-checked results, including
+/* Zba, Zbb, Zbc and Zbs: every instruction with hand-checked results, including
  * the .uw (zero-extend the 32-bit rs1) and W forms and shift/bit index
  * masking. */
 #include "guest.h"
@@ -79,6 +79,21 @@ int main(unsigned hartid) {
   /* byte operations */
   CHECK_EQ(R1("orc.b", 0x0100000000ff0010ull), 0xff00000000ff00ffull);
   CHECK_EQ(R1("rev8", 0x0123456789abcdefull), 0xefcdab8967452301ull);
+
+  /* Zbc: carry-less products (from an independent bit-by-bit model) */
+  CHECK_EQ(RR("clmul", 3, 3), 5);
+  CHECK_EQ(RR("clmulh", 3, 3), 0);
+  CHECK_EQ(RR("clmul", 0x8000000000000001ull, 0x8000000000000001ull), 1);
+  CHECK_EQ(RR("clmulh", 0x8000000000000001ull, 0x8000000000000001ull), 0x4000000000000000ull);
+  CHECK_EQ(RR("clmulr", 0x8000000000000001ull, 0x8000000000000001ull), 0x8000000000000000ull);
+  CHECK_EQ(RR("clmul", M1, M1), 0x5555555555555555ull);
+  CHECK_EQ(RR("clmulh", M1, M1), 0x5555555555555555ull);
+  CHECK_EQ(RR("clmulr", M1, M1), 0xaaaaaaaaaaaaaaaaull);
+  CHECK_EQ(RR("clmul", 0x123456789abcdef0ull, 0xfedcba9876543210ull), 0x0a0789828c810f00ull);
+  CHECK_EQ(RR("clmulh", 0x123456789abcdef0ull, 0xfedcba9876543210ull), 0x0e038d8688850b04ull);
+  CHECK_EQ(RR("clmulr", 0x123456789abcdef0ull, 0xfedcba9876543210ull), 0x1c071b0d110a1608ull);
+  CHECK_EQ(RR("clmulr", M1, 1), 1);
+  CHECK_EQ(RR("clmul", M1, 1), M1);
 
   /* Zbs: bit index is rs2[5:0] */
   CHECK_EQ(RR("bclr", M1, 63), 0x7fffffffffffffffull);

@@ -6,10 +6,11 @@
 # (scripts/run-guests-on-qemu.sh; SLOW=1 adds the SLOW ones).
 
 # Single-hart programs (they park any extra harts).
-foreach(p rv64i rv64m rv64a rv64fd rv64c bitmanip traps interrupts uart paging)
+foreach(p rv64i rv64m rv64a rv64fd rv64c bitmanip traps interrupts uart paging pmp)
   add_guest_test(${p} 1)
 endforeach()
 add_guest_test(rv64i 4)
+add_guest_test(pmp_subpage 1 COREMU_ONLY)
 
 # SMP programs: the hart count comes from the device tree, so one ELF runs
 # with any -smp. On 2 host cores QEMU takes 0.3-1 s with 64 harts and 2-4 s

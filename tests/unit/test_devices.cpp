@@ -978,7 +978,7 @@ TEST(Fdt, OneHart) {
   ASSERT_EQ(fdt_check_header(f), 0);
   EXPECT_EQ(fdt_totalsize(f), blob.size());
   EXPECT_EQ(cells(f, "/cpus", "timebase-frequency"), (std::vector<uint32_t>{10000000}));
-  EXPECT_EQ(str(f, "/cpus/cpu@0", "riscv,isa"), "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbs_sstc");
+  EXPECT_EQ(str(f, "/cpus/cpu@0", "riscv,isa"), "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc");
   EXPECT_EQ(str(f, "/cpus/cpu@0", "mmu-type"), "riscv,sv48");
   EXPECT_EQ(str(f, "/cpus/cpu@0", "device_type"), "cpu");
   EXPECT_EQ(str(f, "/cpus/cpu@0", "status"), "okay");

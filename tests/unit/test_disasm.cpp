@@ -39,6 +39,9 @@ TEST(Disasm, Golden) {
   };
   const Case cases[] = {
       {0x20c5a533, 0, "sh1add\ta0,a1,a2"},
+      {0x0ac59533, 0, "clmul\ta0,a1,a2"},
+      {0x0ac5a533, 0, "clmulr\ta0,a1,a2"},
+      {0x0a043fb3, 0, "clmulh\tt6,s0,zero"},
       {0x0100000f, 0, "pause"},
       {0x8330000f, 0, "fence.tso"},
       {0x0ff0000f, 0, "fence\tiorw,iorw"},
@@ -191,7 +194,7 @@ TEST(RegNames, CsrTableRoundTrips) {
 constexpr uint64_t kVma = 0x80000000;
 constexpr unsigned kRandomPerEntry = 24;
 constexpr char kArch[] =
-    "rv64i2p1_m2p0_a2p1_f2p2_d2p2_c2p0_zicsr2p0_zifencei2p0_zihintpause2p0_zba1p0_zbb1p0_zbs1p0";
+    "rv64i2p1_m2p0_a2p1_f2p2_d2p2_c2p0_zicsr2p0_zifencei2p0_zihintpause2p0_zba1p0_zbb1p0_zbc1p0_zbs1p0";
 
 std::optional<std::string> find_objdump() {
 #ifdef RISCV_OBJDUMP

@@ -591,6 +591,8 @@ TEST_F(DirtyFixture, PageWalkerAccessedAndDirtyUpdates) {
   const uint64_t leaf = ((kRam >> 12) << 10) | 0xf;  // V R W X
   poke<uint64_t>(m, root + 8 * 2, leaf);
   put_code(m, kCode, {ld(7, 5, 0), sd(7, 5, 8)});
+  ASSERT_TRUE(h.csr_write(0x3b0, ~0ull));  // PMP entry 0: everything, RWX (S mode needs an entry)
+  ASSERT_TRUE(h.csr_write(0x3a0, 0x1f));
   Checkpoints cps(m);
   size_t c0 = cps.take();
   ASSERT_TRUE(h.csr_write(0x180, (8ull << 60) | (root >> 12)));
