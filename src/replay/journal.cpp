@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "machine/loader.h"
+
 namespace replay {
 
 std::string shown(std::string_view s) {
@@ -32,15 +34,6 @@ namespace {
 
 constexpr size_t kHashBlock = size_t{1} << 20;
 
-std::string kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
 // The next offset >= off that holds data (SEEK_DATA), `size` if only a hole
 // follows, `off` if the file system cannot say.
 uint64_t next_data(int fd, uint64_t off, uint64_t size) {
@@ -56,7 +49,7 @@ ImageHash hash_image(const std::string& path, const std::string& role) {
   if (fd < 0) throw LogError(fmt::format("cannot read {} image '{}': {}", shown(role), shown(path), std::strerror(errno)));
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    std::string what = ::fstat(fd, &st) != 0 ? std::strerror(errno) : kind_of(st.st_mode);
+    std::string what = ::fstat(fd, &st) != 0 ? std::strerror(errno) : machine::file_kind(st.st_mode);
     ::close(fd);
     throw LogError(fmt::format("{} image '{}' is {}: images are hashed, and must be regular files", shown(role), shown(path),
                                what));
